@@ -1,0 +1,56 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Dependencies, and why each one is here:
+// - swift-nio: the I/O foundation (event loops, channels, ByteBuffer, the RFC 6455 frame codec).
+// - swift-argument-parser: the `wsgate` / `wsgate check` / `wsgate-bench` command lines.
+// - swift-log: one logging API for the gateway core and the executables.
+// - OpenSSL (system, libssl-dev): TLS termination and the SHA-1/MD5 digests of the handshakes.
+let nio = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
+let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
+let nioWebSocket = Target.Dependency.product(name: "NIOWebSocket", package: "swift-nio")
+let nioEmbedded = Target.Dependency.product(name: "NIOEmbedded", package: "swift-nio")
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+
+let package = Package(
+    name: "wsgate",
+    products: [
+        .executable(name: "wsgate", targets: ["wsgate"]),
+        .executable(name: "wsgate-bench", targets: ["WSGateBench"]),
+        .library(name: "WSGateCore", targets: ["WSGateCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .target(name: "WSGateWire", dependencies: ["COpenSSL", nio, nioWebSocket]),
+        .target(name: "WSGateConfig"),
+        .target(name: "WSGateTLS", dependencies: ["COpenSSL", nio]),
+        .target(
+            name: "WSGateCore",
+            dependencies: ["WSGateWire", "WSGateConfig", "WSGateTLS", nio, nioPosix, nioWebSocket, logging]
+        ),
+        .target(name: "WSGateClient", dependencies: ["WSGateWire", "WSGateTLS", nio, nioPosix, nioWebSocket]),
+        .executableTarget(name: "wsgate", dependencies: ["WSGateCore", "WSGateConfig", argumentParser, logging]),
+        .executableTarget(
+            name: "WSGateBench",
+            dependencies: ["WSGateClient", "WSGateWire", nio, nioPosix, argumentParser]
+        ),
+        .testTarget(name: "WSGateWireTests", dependencies: ["WSGateWire", nio, nioEmbedded, nioWebSocket]),
+        .testTarget(name: "WSGateConfigTests", dependencies: ["WSGateConfig"]),
+        .testTarget(name: "WSGateTLSTests", dependencies: ["WSGateTLS", nio, nioEmbedded, nioPosix]),
+        .testTarget(
+            name: "WSGateCoreTests",
+            dependencies: ["WSGateCore", "WSGateWire", "WSGateConfig", nio, nioEmbedded, nioWebSocket]
+        ),
+        .testTarget(
+            name: "WSGateEndToEndTests",
+            dependencies: ["WSGateCore", "WSGateClient", "WSGateConfig", "WSGateWire", nio, nioPosix, logging]
+        ),
+    ],
+    swiftLanguageModes: [.v5]
+)

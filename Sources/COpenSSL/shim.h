@@ -1,0 +1,29 @@
+#ifndef WSGATE_COPENSSL_SHIM_H
+#define WSGATE_COPENSSL_SHIM_H
+// Swift cannot import function-like macros; each one we use is wrapped here, nothing else.
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/md5.h>
+#include <openssl/sha.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/pem.h>
+
+static inline void gw_BIO_set_retry_read(BIO *bio) { BIO_set_retry_read(bio); }
+static inline void gw_BIO_clear_retry_flags(BIO *bio) { BIO_clear_retry_flags(bio); }
+static inline long gw_SSL_CTX_set_mode(SSL_CTX *ctx, long mode) { return SSL_CTX_set_mode(ctx, mode); }
+static inline long gw_SSL_CTX_set_options(SSL_CTX *ctx, long options) { return SSL_CTX_set_options(ctx, options); }
+static inline int gw_SSL_CTX_set_min_proto_version(SSL_CTX *ctx, int v) { return SSL_CTX_set_min_proto_version(ctx, v); }
+static inline int gw_SSL_CTX_set_max_proto_version(SSL_CTX *ctx, int v) { return SSL_CTX_set_max_proto_version(ctx, v); }
+static inline long gw_SSL_CTX_set_tlsext_servername_callback(SSL_CTX *ctx, int (*cb)(SSL *, int *, void *)) {
+    return SSL_CTX_set_tlsext_servername_callback(ctx, cb);
+}
+static inline long gw_SSL_CTX_set_tlsext_servername_arg(SSL_CTX *ctx, void *arg) {
+    return SSL_CTX_set_tlsext_servername_arg(ctx, arg);
+}
+static inline long gw_SSL_set_tlsext_host_name(SSL *ssl, const char *name) { return SSL_set_tlsext_host_name(ssl, name); }
+static inline size_t gw_BIO_ctrl_pending(BIO *bio) { return BIO_ctrl_pending(bio); }
+static inline int gw_BIO_pending(BIO *bio) { return (int)BIO_pending(bio); }
+
+#endif
