@@ -10,6 +10,7 @@ let nio = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
 let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
 let nioWebSocket = Target.Dependency.product(name: "NIOWebSocket", package: "swift-nio")
 let nioEmbedded = Target.Dependency.product(name: "NIOEmbedded", package: "swift-nio")
+let concurrency = Target.Dependency.product(name: "NIOConcurrencyHelpers", package: "swift-nio")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 
@@ -32,7 +33,7 @@ let package = Package(
         .target(name: "WSGateTLS", dependencies: ["COpenSSL", nio]),
         .target(
             name: "WSGateCore",
-            dependencies: ["WSGateWire", "WSGateConfig", "WSGateTLS", nio, nioPosix, nioWebSocket, logging]
+            dependencies: ["WSGateWire", "WSGateConfig", "WSGateTLS", nio, nioPosix, nioWebSocket, concurrency, logging]
         ),
         .target(name: "WSGateClient", dependencies: ["WSGateWire", "WSGateTLS", nio, nioPosix, nioWebSocket]),
         .executableTarget(name: "wsgate", dependencies: ["WSGateCore", "WSGateConfig", argumentParser, logging]),

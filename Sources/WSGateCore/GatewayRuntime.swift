@@ -1,0 +1,47 @@
+import Logging
+import NIOCore
+import NIOPosix
+import WSGateConfig
+
+/// Everything a connection needs from the configuration it was accepted under, frozen.
+///
+/// A reload builds a new one and swaps it in for new connections; connections keep theirs.
+/// Rooms, metrics and the file thread pool are shared by every runtime of the process.
+final class GatewayRuntime: Sendable {
+    let configuration: WSGateConfiguration
+    let routes: RouteTable
+    let rooms: RoomRegistry
+    let metrics: GatewayMetrics
+    let logger: Logger
+    let threadPool: NIOThreadPool
+    let connections: ConnectionTracker
+    /// Open connections per route path, for routes with their own `max_connections`.
+    let routeConnections: [String: MetricCell]
+
+    init(
+        configuration: WSGateConfiguration, rooms: RoomRegistry, metrics: GatewayMetrics, logger: Logger,
+        threadPool: NIOThreadPool, connections: ConnectionTracker, previous: GatewayRuntime?
+    ) {
+        self.configuration = configuration
+        self.routes = RouteTable(routes: configuration.routes)
+        self.rooms = rooms
+        self.metrics = metrics
+        self.logger = logger
+        self.threadPool = threadPool
+        self.connections = connections
+        var cells: [String: MetricCell] = [:]
+        for route in configuration.routes where route.maxConnectionsOnRoute != nil {
+            cells[route.path] = previous?.routeConnections[route.path] ?? MetricCell()
+        }
+        self.routeConnections = cells
+    }
+
+    /// The largest `history` of any route naming `room` (SPEC: history is the largest any such route sets).
+    func historyLimit(room: String, default value: Int) -> Int {
+        var best = value
+        for route in self.configuration.routes {
+            if case .room(let name) = route.target, name == room { best = max(best, route.history) }
+        }
+        return best
+    }
+}

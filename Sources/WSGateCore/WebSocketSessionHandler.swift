@@ -1,0 +1,137 @@
+import Logging
+import NIOCore
+import WSGateWire
+
+/// What a WebSocket connection is for, once open: a room or an echo (bridges have their own handler).
+enum SessionTarget {
+    /// Every message straight back to its sender.
+    case echo
+    /// Membership of a room.
+    case room(name: String, historyLimit: Int, includeSender: Bool, announce: Bool)
+}
+
+/// The dialect-neutral end of a WebSocket connection: normalized messages in, encoded frames out.
+///
+/// For an echo it writes each message back in the sender's dialect, flushing once per read burst,
+/// and stops reading while the client does not take what it is sent (backpressure). For a room it
+/// joins on `handlerAdded` (before the 101 is flushed, so nothing sent after the client reads its
+/// 101 is missed), publishes what the client sends, writes what the room delivers, and closes a
+/// member whose unsent bytes pass `send_queue_bytes` with 1008 — never skipping it silently.
+final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink {
+    typealias InboundIn = GatewayMessage
+    typealias OutboundOut = ByteBuffer
+
+    private let dialect: WebSocketDialect
+    private let target: SessionTarget
+    private let rooms: RoomRegistry
+    private let metrics: GatewayMetrics
+    private let logger: Logger
+    private var context: ChannelHandlerContext?
+    private var member: RoomMember?
+    private var room: Room?
+    private var needsFlush = false
+
+    init(dialect: WebSocketDialect, target: SessionTarget, rooms: RoomRegistry, metrics: GatewayMetrics, logger: Logger) {
+        self.dialect = dialect
+        self.target = target
+        self.rooms = rooms
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if case .room(let name, let historyLimit, let includeSender, let announce) = self.target {
+            let member = RoomMember(
+                id: MemberIDs.next(), eventLoop: context.eventLoop, isHixie: self.dialect.isHixie,
+                includeSender: includeSender, announces: announce, sink: self)
+            self.member = member
+            self.room = self.rooms.join(member, room: name, historyLimit: historyLimit)
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.leaveRoom()
+        self.context = nil
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.leaveRoom()
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let message = Self.unwrapInboundIn(data)
+        if case .close = message {
+            self.leaveRoom()
+            return
+        }
+        switch self.target {
+        case .echo:
+            context.write(Self.wrapOutboundOut(MessageEncoding.frame(for: message, dialect: self.dialect)), promise: nil)
+            self.metrics.messagesOut.add(1)
+            self.needsFlush = true
+        case .room:
+            if let room = self.room, let member = self.member {
+                room.publish(message, from: member.id)
+            }
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if self.needsFlush {
+            self.needsFlush = false
+            context.flush()
+        }
+        context.fireChannelReadComplete()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        let isWritable = context.channel.isWritable
+        switch self.target {
+        case .echo:
+            // Backpressure: read no more from a client that does not read what we send it.
+            context.channel.setOption(ChannelOptions.autoRead, value: isWritable).whenFailure { _ in }
+        case .room(let name, _, _, _):
+            if !isWritable, self.room != nil {
+                self.metrics.slowConsumerCloses.add(1)
+                self.logger.warning("slow consumer closed", metadata: ["wsgate.room": "\(name)"])
+                self.leaveRoom()
+                context.triggerUserOutboundEvent(WebSocketCloseRequest(code: 1008, reason: "slow consumer"), promise: nil)
+            }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    // MARK: RoomMemberSink
+
+    func roomWrite(_ frame: ByteBuffer) {
+        guard self.room != nil, let context = self.context else { return }
+        context.write(Self.wrapOutboundOut(frame), promise: nil)
+        self.metrics.messagesOut.add(1)
+    }
+
+    func roomFlush() {
+        guard self.room != nil, let context = self.context else { return }
+        context.flush()
+    }
+
+    private func leaveRoom() {
+        guard let room = self.room, let member = self.member else { return }
+        self.room = nil
+        member.sink = nil
+        self.rooms.leave(member, room: room)
+    }
+}
+
+@available(*, unavailable)
+extension WebSocketSessionHandler: Sendable {}
+
+/// Process-wide unique member identifiers.
+enum MemberIDs {
+    private static let counter = MetricCell()
+    static func next() -> UInt64 {
+        counter.add(1)
+        return UInt64(counter.load)
+    }
+}
