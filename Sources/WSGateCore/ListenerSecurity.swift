@@ -9,6 +9,9 @@ struct ListenerSecurity: Sendable {
     /// Checks everything a configuration's listeners need before any is opened.
     static func prepare(_ configuration: WSGateConfiguration) throws {}
 
+    /// Problems with the TLS files of a configuration.
+    static func problems(in configuration: WSGateConfiguration) -> [String] { [] }
+
     /// Installs the first handlers of an accepted connection.
     func install(on channel: Channel, info: ConnectionInfo) throws {
         try channel.pipeline.syncOperations.addHandler(HTTPRequestHandler(info: info))
