@@ -1,0 +1,164 @@
+/// Routes: path, exactly one target, and the per-route settings and limits.
+extension ConfigDecoder {
+    static let targetKeys = ["room", "upstream", "static", "echo"]
+
+    mutating func decodeRoutes(_ entry: YAMLMappingEntry, limits: LimitsConfiguration) -> [RouteConfiguration] {
+        var routes: [RouteConfiguration] = []
+        var paths: [String: SourceLocation] = [:]
+        for node in self.items(of: entry) ?? [] {
+            guard let entries = self.entries(of: node, key: "routes", section: .route) else {
+                continue
+            }
+            if let pathEntry = entries.first(where: { $0.key == "path" }),
+                case .scalar(let path, _) = pathEntry.value.value
+            {
+                if let first = paths[path] {
+                    self.report(.invalidValue(key: "path", reason: "duplicate route path '\(path)' "
+                                              + "(first defined at line \(first.line))"), at: pathEntry.value.location)
+                } else {
+                    paths[path] = pathEntry.value.location
+                }
+            }
+            if let route = self.decodeRoute(node, entries: entries, limits: limits) {
+                routes.append(route)
+            }
+        }
+        return routes
+    }
+
+    mutating func decodeRoute(_ node: YAMLNode, entries: [YAMLMappingEntry],
+                              limits: LimitsConfiguration) -> RouteConfiguration? {
+        let errorCount = self.errors.count
+        var route = RouteConfiguration(path: "", target: .echo, limits: limits, location: node.location)
+        if let pathEntry = entries.first(where: { $0.key == "path" }) {
+            if let path = self.readRoutePath(pathEntry) {
+                route.path = path.path
+                route.isPrefix = path.isPrefix
+            }
+        } else {
+            self.report(.missingKey("path", in: ConfigurationSection.route.displayName), at: node.location)
+        }
+        let targetEntries = entries.filter { Self.targetKeys.contains($0.key) }
+        // `romm: lobby` already got "did you mean 'room'?"; saying the target is missing too would be noise.
+        var misspeltTarget = false
+        if case .mapping(let raw) = node.value {
+            misspeltTarget = raw.contains { entry in
+                ConfigurationReference.key(entry.key, in: .route) == nil
+                    && ConfigurationReference.suggestion(for: entry.key, in: .route).map(Self.targetKeys.contains) == true
+            }
+        }
+        if targetEntries.isEmpty && !misspeltTarget {
+            self.report(.missingKey("room, upstream, static or echo", in: "route (a route needs exactly one target)"),
+                        at: node.location)
+        }
+        for extra in targetEntries.dropFirst() {
+            self.report(.invalidValue(key: extra.key, reason: "a route has exactly one target, and this one "
+                                      + "already has '\(targetEntries[0].key)'"), at: extra.keyLocation)
+        }
+        if let targetEntry = targetEntries.first, let target = self.readTarget(targetEntry, isPrefix: route.isPrefix) {
+            route.target = target
+        }
+        for entry in entries {
+            switch entry.key {
+            case "history":
+                route.history = self.readInteger(entry, section: .route) ?? route.history
+            case "include_sender":
+                route.includeSender = self.readBoolean(entry) ?? route.includeSender
+            case "announce":
+                route.announce = self.readBoolean(entry) ?? route.announce
+            case "origins":
+                route.origins = self.readStringList(entry)
+            case "subprotocols":
+                route.subprotocols = self.readStringList(entry) ?? []
+            case "encoding":
+                route.encoding = self.readChoice(entry, as: BridgeEncoding.self) ?? route.encoding
+            case "connect_timeout_ms":
+                route.connectTimeoutMs = self.readInteger(entry, section: .route) ?? route.connectTimeoutMs
+            case "compression":
+                route.compression = self.readBoolean(entry, allowsOnOff: true) ?? route.compression
+            default:
+                break
+            }
+        }
+        let overrides = self.applyLimits(entries, to: limits, section: .route)
+        route.limits = overrides.limits
+        route.maxConnectionsOnRoute = overrides.maxConnections
+        return self.errors.count == errorCount ? route : nil
+    }
+
+    /// The path without a trailing `/*`, and whether it had one.
+    mutating func readRoutePath(_ entry: YAMLMappingEntry) -> (path: String, isPrefix: Bool)? {
+        guard let text = self.readString(entry) else {
+            return nil
+        }
+        guard text.hasPrefix("/") else {
+            self.report(.invalidValue(key: "path", reason: "a route path starts with '/', found '\(text)'"),
+                        at: entry.value.location)
+            return nil
+        }
+        let isPrefix = text.hasSuffix("/*")
+        let path = isPrefix ? String(text.dropLast(2)) : text
+        if path.contains("*") {
+            self.report(.invalidValue(key: "path", reason: "'*' may only end a prefix path ('/x/*'), found '\(text)'"),
+                        at: entry.value.location)
+            return nil
+        }
+        if path.contains("?") || path.contains("#") || path.contains(" ") {
+            self.report(.invalidValue(key: "path", reason: "a route path has no query, fragment or spaces, "
+                                      + "found '\(text)'"), at: entry.value.location)
+            return nil
+        }
+        return (path, isPrefix)
+    }
+
+    mutating func readTarget(_ entry: YAMLMappingEntry, isPrefix: Bool) -> RouteTarget? {
+        switch entry.key {
+        case "room":
+            guard let room = self.readString(entry) else {
+                return nil
+            }
+            if room == "*" && !isPrefix {
+                self.report(.invalidValue(key: "room", reason: "room \"*\" takes its name from the path, so it "
+                                          + "needs a prefix path ending in '/*'"), at: entry.value.location)
+                return nil
+            }
+            return .room(room)
+        case "upstream":
+            guard let text = self.readString(entry) else {
+                return nil
+            }
+            guard text.hasPrefix("tcp://") else {
+                self.report(.invalidValue(key: "upstream", reason: "expected tcp://host:port, found '\(text)'"),
+                            at: entry.value.location)
+                return nil
+            }
+            switch HostPort.parse(String(text.dropFirst("tcp://".count)), minimumPort: 1) {
+            case .success(let address):
+                return .upstream(host: address.host, port: address.port)
+            case .failure(let error):
+                self.report(.invalidValue(key: "upstream", reason: error.reason), at: entry.value.location)
+                return nil
+            }
+        case "static":
+            guard let root = self.readString(entry) else {
+                return nil
+            }
+            guard self.folderExists(root) else {
+                self.report(.invalidValue(key: "static", reason: "folder '\(root)' does not exist "
+                                          + "(relative to \(self.baseDirectory))"), at: entry.value.location)
+                return nil
+            }
+            return .staticFiles(root: root)
+        default:
+            guard let isEcho = self.readBoolean(entry) else {
+                return nil
+            }
+            guard isEcho else {
+                self.report(.invalidValue(key: "echo", reason: "expected true (leave the key out instead of "
+                                          + "writing false)"), at: entry.value.location)
+                return nil
+            }
+            return .echo
+        }
+    }
+}

@@ -1,0 +1,125 @@
+/// The table of every configuration key, in the style of nginx's directives, and what is made from it:
+/// the unknown-key suggestions and the README's configuration reference.
+public enum ConfigurationReference {
+    /// Every key of every section, in the order the reference lists them.
+    public static let keys: [ConfigurationKey] = [
+        .init(.topLevel, "listeners", .listOfMappings, default: nil, "The public listeners; at least one."),
+        .init(.topLevel, "admin", .mapping, default: "none", "The admin listener: /healthz, /metrics, /rooms."),
+        .init(.topLevel, "limits", .mapping, default: "see limits", "Global limits; a route may override them."),
+        .init(.topLevel, "routes", .listOfMappings, default: "none", "Routes by URL path, each with one target."),
+        .init(.topLevel, "log_level", .choice(LogLevel.allCases.map(\.rawValue)), default: "info",
+              "The least severe level logged to standard error."),
+        .init(.topLevel, "cluster", .unsupported, default: "none",
+              "Planned: rooms shared through Redis. Refused until it is built."),
+        .init(.listener, "bind", .hostPort, default: nil, "Address to listen on; port 0 picks a free port."),
+        .init(.listener, "tls", .mapping, default: "none (plain)", "Terminate TLS on this listener."),
+        .init(.tls, "cert", .string, default: nil, "PEM certificate chain, relative to the working directory."),
+        .init(.tls, "key", .string, default: nil, "PEM private key, relative to the working directory."),
+        .init(.tls, "plain", .choice(PlainPolicy.allCases.map(\.rawValue)), default: "reject",
+              "`accept`: plain connections too on this port, told apart by the first byte."),
+        .init(.tls, "sni", .listOfMappings, default: "none", "Certificates by server name: `{ name, cert, key }`."),
+        .init(.sni, "name", .string, default: nil, "Server name the client asks for."),
+        .init(.sni, "cert", .string, default: nil, "PEM certificate chain for that name."),
+        .init(.sni, "key", .string, default: nil, "PEM private key for that name."),
+        .init(.admin, "bind", .hostPort, default: nil, "Address of the admin listener."),
+        .init(.limits, "max_connections", .integer(minimum: 1), default: "10000", routeOverridable: true,
+              "Open connections on the public listeners; past it, HTTP 503. On a route: that route's cap."),
+        .init(.limits, "max_message_bytes", .integer(minimum: 1), default: "1048576", routeOverridable: true,
+              "Largest message in bytes; RFC 6455 closes 1009, hixie drops the connection."),
+        .init(.limits, "handshake_timeout_ms", .integer(minimum: 1), default: "10000", routeOverridable: true,
+              "Milliseconds a client has to finish its handshake."),
+        .init(.limits, "ping_interval_s", .integer(minimum: 0), default: "30", routeOverridable: true,
+              "Seconds between RFC 6455 keepalive pings; 0 = off."),
+        .init(.limits, "idle_timeout_s", .integer(minimum: 0), default: "0", routeOverridable: true,
+              "Seconds without traffic before a close 1001; 0 = off."),
+        .init(.limits, "send_queue_bytes", .integer(minimum: 1), default: "4194304", routeOverridable: true,
+              "Unsent bytes past which a client is a slow consumer (close 1008)."),
+        .init(.limits, "drain_timeout_s", .integer(minimum: 0), default: "10",
+              "Seconds to let connections drain on SIGTERM/SIGINT. Global only."),
+        .init(.route, "path", .string, default: nil, "URL path starting with `/`; `/x/*` is a prefix route."),
+        .init(.route, "room", .string, default: "—",
+              "Target: broadcast room; `\"*\"` on a prefix route names the room after the next path segment."),
+        .init(.route, "upstream", .tcpAddress, default: "—", "Target: raw TCP service, one connection per client."),
+        .init(.route, "static", .string, default: "—", "Target: folder served to plain HTTP GET/HEAD; must exist."),
+        .init(.route, "echo", .boolean, default: "—", "Target: `true` sends every message back to its sender."),
+        .init(.route, "history", .integer(minimum: 0), default: "0", "Messages replayed to each new room member."),
+        .init(.route, "include_sender", .boolean, default: "true", "The sender receives its own message too."),
+        .init(.route, "announce", .boolean, default: "false", "Text notices when members join and leave."),
+        .init(.route, "origins", .stringList, default: "same origin",
+              "Allowed Origin values; `\"*\"` admits any. No Origin is admitted (except hixie-76)."),
+        .init(.route, "subprotocols", .stringList, default: "none", "Subprotocols offered, chosen per RFC 6455."),
+        .init(.route, "encoding", .choice(BridgeEncoding.allCases.map(\.rawValue)), default: "binary",
+              "Upstream routes: how TCP bytes travel to WebSocket clients."),
+        .init(.route, "connect_timeout_ms", .integer(minimum: 1), default: "3000",
+              "Upstream routes: milliseconds to connect before answering 504."),
+        .init(.route, "compression", .boolean, default: "on", "permessage-deflate (`on`/`off` or `true`/`false`)."),
+    ]
+
+    /// The keys a section accepts; a route also accepts the route-overridable `limits` keys.
+    public static func keys(in section: ConfigurationSection) -> [ConfigurationKey] {
+        Self.keys.filter { key in
+            key.section == section || (section == .route && key.isRouteOverridable)
+        }
+    }
+
+    /// The description of `name` in `section`, if the section accepts it.
+    public static func key(_ name: String, in section: ConfigurationSection) -> ConfigurationKey? {
+        Self.keys(in: section).first { $0.name == name }
+    }
+
+    /// The known key of `section` closest to `name` (Levenshtein distance ≤ 2), ties going to the table order.
+    public static func suggestion(for name: String, in section: ConfigurationSection) -> String? {
+        var best: (name: String, distance: Int)? = nil
+        for key in Self.keys(in: section) {
+            let distance = Self.editDistance(name, key.name)
+            if distance <= 2, distance < max(name.count, 1), distance < (best?.distance ?? Int.max) {
+                best = (key.name, distance)
+            }
+        }
+        return best?.name
+    }
+
+    /// The Levenshtein distance between two strings, counted in characters.
+    static func editDistance(_ left: String, _ right: String) -> Int {
+        let a = Array(left)
+        let b = Array(right)
+        if a.isEmpty || b.isEmpty {
+            return max(a.count, b.count)
+        }
+        var previous = Array(0...b.count)
+        var current = [Int](repeating: 0, count: b.count + 1)
+        for i in 1...a.count {
+            current[0] = i
+            for j in 1...b.count {
+                let substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, substitution)
+            }
+            swap(&previous, &current)
+        }
+        return previous[b.count]
+    }
+
+    /// The configuration reference in Markdown: one table per section (key, type, default, description).
+    ///
+    /// The README embeds this output; a test keeps them in step.
+    public static func referenceMarkdown() -> String {
+        var lines: [String] = []
+        for section in ConfigurationSection.allCases {
+            lines.append("### `\(section.path)`")
+            lines.append("")
+            if section == .route {
+                lines.append("A route also takes any `limits` key marked *route* below, for itself.")
+                lines.append("")
+            }
+            lines.append("| key | type | default | description |")
+            lines.append("| --- | --- | --- | --- |")
+            for key in Self.keys where key.section == section {
+                let defaultText = key.defaultValue.map { "`\($0)`" } ?? "required"
+                let scope = key.isRouteOverridable ? " *(route)*" : ""
+                lines.append("| `\(key.name)`\(scope) | \(key.type.expected) | \(defaultText) | \(key.doc) |")
+            }
+            lines.append("")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
