@@ -29,6 +29,16 @@ public final class Gateway: @unchecked Sendable {
         var host: String
         var port: Int
         var tls: TLSListenerConfiguration?
+
+        static func == (lhs: ListenerKey, rhs: ListenerKey) -> Bool {
+            lhs.host == rhs.host && lhs.port == rhs.port && lhs.tls == rhs.tls
+        }
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(self.host)
+            hasher.combine(self.port)
+            hasher.combine(self.tls?.certificatePath)
+        }
     }
 
     /// Creates a gateway; nothing is bound until `start()`.

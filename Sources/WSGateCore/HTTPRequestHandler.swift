@@ -14,6 +14,7 @@ import WSGateWire
 /// within `handshake_timeout_ms` is dropped.
 final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private enum State {
