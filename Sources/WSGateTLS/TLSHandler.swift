@@ -55,6 +55,9 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.role = role
     }
 
+    /// The peer certificate's subject (`/O=…/CN=…`), once the handshake has completed. For tests and logs.
+    var peerCertificateSubject: String? { self.connection?.peerCertificateSubject }
+
     // MARK: Handler lifecycle
 
     /// Prepares the OpenSSL connection and starts the handshake if the channel is already active.
