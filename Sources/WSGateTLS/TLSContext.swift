@@ -146,7 +146,13 @@ public final class TLSContext: @unchecked Sendable {
                 throw TLSError.certificateFile(path: certificatePath, reasons: OpenSSLErrorQueue.drain(orElse: "unreadable"))
             }
             guard SSL_CTX_use_PrivateKey_file(pointer, keyPath, gw_SSL_FILETYPE_PEM()) == 1 else {
-                throw TLSError.privateKeyFile(path: keyPath, reasons: OpenSSLErrorQueue.drain(orElse: "unreadable"))
+                // Loading the key also checks it against the certificate: tell a mismatch from a bad file.
+                let last = ERR_peek_last_error()
+                let isMismatch = ERR_GET_LIB(last) == ERR_LIB_X509 && ERR_GET_REASON(last) == X509_R_KEY_VALUES_MISMATCH
+                let reasons = OpenSSLErrorQueue.drain(orElse: "unreadable")
+                throw isMismatch
+                    ? TLSError.keyMismatch(certificatePath: certificatePath, keyPath: keyPath, reasons: reasons)
+                    : TLSError.privateKeyFile(path: keyPath, reasons: reasons)
             }
             guard SSL_CTX_check_private_key(pointer) == 1 else {
                 throw TLSError.keyMismatch(certificatePath: certificatePath, keyPath: keyPath,
