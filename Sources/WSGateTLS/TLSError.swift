@@ -1,5 +1,3 @@
-internal import COpenSSL
-
 /// Everything that can go wrong in `WSGateTLS`. Each case carries OpenSSL's own reason strings
 /// (e.g. `error:0A00010B:SSL routines::wrong version number`) and, for files, the path.
 public enum TLSError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -50,27 +48,5 @@ public enum TLSError: Error, Equatable, Sendable, CustomStringConvertible {
 
     private static func join(_ reasons: [String]) -> String {
         reasons.isEmpty ? "no reason given by OpenSSL" : reasons.joined(separator: "; ")
-    }
-}
-
-/// OpenSSL's thread-local error queue, read as strings.
-enum OpenSSLErrorQueue {
-    /// Empties the queue and returns one string per entry, oldest first.
-    static func drain() -> [String] {
-        var reasons: [String] = []
-        while true {
-            let code = ERR_get_error()
-            if code == 0 { break }
-            var buffer = [CChar](repeating: 0, count: 256)
-            ERR_error_string_n(code, &buffer, buffer.count)
-            reasons.append(String(cString: buffer))
-        }
-        return reasons
-    }
-
-    /// `drain()`, or `fallback` when OpenSSL queued nothing (e.g. an EOF in the middle of a handshake).
-    static func drain(orElse fallback: @autoclosure () -> String) -> [String] {
-        let reasons = self.drain()
-        return reasons.isEmpty ? [fallback()] : reasons
     }
 }

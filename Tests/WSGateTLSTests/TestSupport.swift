@@ -29,7 +29,6 @@ final class RecordingHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
     var received = ByteBuffer()
-    var readCount = 0
     var handshakes: [TLSHandshakeCompletedEvent] = []
     var errors: [Error] = []
     var isInactive = false
@@ -39,7 +38,6 @@ final class RecordingHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var buffer = Self.unwrapInboundIn(data)
-        self.readCount += 1
         self.received.writeBuffer(&buffer)
     }
 
@@ -65,7 +63,7 @@ final class BackToBackPair {
     let serverHandler: TLSHandler
     let clientRecorder = RecordingHandler()
     let serverRecorder = RecordingHandler()
-    /// Every ciphertext buffer the client and the server sent, in order.
+    /// How many ciphertext buffers the client and the server sent.
     var clientOutboundBuffers = 0
     var serverOutboundBuffers = 0
 
