@@ -8,6 +8,7 @@
 #include <openssl/sha.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <openssl/pem.h>
 
 static inline void gw_BIO_set_retry_read(BIO *bio) { BIO_set_retry_read(bio); }
@@ -25,5 +26,9 @@ static inline long gw_SSL_CTX_set_tlsext_servername_arg(SSL_CTX *ctx, void *arg)
 static inline long gw_SSL_set_tlsext_host_name(SSL *ssl, const char *name) { return SSL_set_tlsext_host_name(ssl, name); }
 static inline size_t gw_BIO_ctrl_pending(BIO *bio) { return BIO_ctrl_pending(bio); }
 static inline int gw_BIO_pending(BIO *bio) { return (int)BIO_pending(bio); }
+
+static inline uint64_t gw_SSL_OP_CIPHER_SERVER_PREFERENCE(void) { return SSL_OP_CIPHER_SERVER_PREFERENCE; }
+static inline uint64_t gw_SSL_OP_NO_RENEGOTIATION(void) { return SSL_OP_NO_RENEGOTIATION; }
+static inline int gw_SSL_FILETYPE_PEM(void) { return SSL_FILETYPE_PEM; }
 
 #endif
