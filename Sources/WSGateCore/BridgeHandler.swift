@@ -79,6 +79,11 @@ final class BridgeHandler: ChannelInboundHandler {
         context.fireChannelInactive()
     }
 
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        self.logger.debug("connection error, closing", metadata: ["wsgate.error": "\(error)"])
+        context.close(promise: nil)
+    }
+
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         // The client is slow: stop reading the upstream until it catches up.
         self.upstream.setOption(ChannelOptions.autoRead, value: context.channel.isWritable).whenFailure { _ in }

@@ -6,6 +6,8 @@ public final class MetricCell: Sendable {
     public init() {}
     /// Adds `delta` (negative for a gauge going down).
     public func add(_ delta: Int) { self.value.add(delta, ordering: .relaxed) }
+    /// Adds one and returns the new value.
+    public func increment() -> Int { self.value.add(1, ordering: .relaxed).newValue }
     /// The current value.
     public var load: Int { self.value.load(ordering: .relaxed) }
 }

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOWebSocket
 import WSGateConfig
+import WSGateTLS
 import WSGateWire
 
 /// The first handler of every connection after TLS: reads the request head, routes it, and either
@@ -51,11 +52,14 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         self.timeout?.cancel()
     }
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let tlsEvent = event as? TLSEstablishedEvent {
-            self.info.isTLS = tlsEvent.isTLS
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if let error = error as? TLSError {
+            self.info.logger.info("TLS handshake failed", metadata: ["wsgate.tls": "true", "wsgate.reason": "\(error)"])
+            self.runtime.metrics.countRefusal("tls")
+        } else {
+            self.info.logger.debug("connection error", metadata: ["wsgate.error": "\(error)"])
         }
-        context.fireUserInboundEventTriggered(event)
+        context.close(promise: nil)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -346,8 +350,3 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
 
 @available(*, unavailable)
 extension HTTPRequestHandler: Sendable {}
-
-/// Fired by the TLS sniffing stage so that later handlers know whether the connection is TLS.
-struct TLSEstablishedEvent {
-    var isTLS: Bool
-}

@@ -1,19 +1,62 @@
 import NIOCore
 import WSGateConfig
+import WSGateTLS
 
-/// How a listener treats the first bytes of a connection: plain only for now.
-/// (TLS termination lands with the WSGateTLS module.)
+/// How a listener treats the first bytes of a connection: plain HTTP, TLS, or either (told apart
+/// by the first byte, SPEC "TLS is told from plain by the first byte").
+///
+/// The `TLSContext` is built once, when the listener is bound (off the event loops), and shared
+/// by every connection of that listener.
 struct ListenerSecurity: Sendable {
-    init(configuration: TLSListenerConfiguration?) throws {}
+    private let tlsContext: TLSContext?
+    private let acceptsPlain: Bool
 
-    /// Checks everything a configuration's listeners need before any is opened.
-    static func prepare(_ configuration: WSGateConfiguration) throws {}
+    /// Builds the TLS context of a listener, if it has one.
+    init(configuration: TLSListenerConfiguration?) throws {
+        if let tls = configuration {
+            self.tlsContext = try TLSContext(
+                certificatePath: tls.certificatePath, keyPath: tls.keyPath,
+                sni: tls.sni.map { .init(name: $0.name, certificatePath: $0.certificatePath, keyPath: $0.keyPath) })
+            self.acceptsPlain = tls.plain == .accept
+        } else {
+            self.tlsContext = nil
+            self.acceptsPlain = true
+        }
+    }
 
-    /// Problems with the TLS files of a configuration.
-    static func problems(in configuration: WSGateConfiguration) -> [String] { [] }
+    /// Problems with the TLS files of a configuration, each naming its file.
+    static func problems(in configuration: WSGateConfiguration) -> [String] {
+        var problems: [String] = []
+        for listener in configuration.listeners {
+            guard let tls = listener.tls else { continue }
+            problems += TLSContext.validate(certificatePath: tls.certificatePath, keyPath: tls.keyPath)
+            for entry in tls.sni {
+                problems += TLSContext.validate(certificatePath: entry.certificatePath, keyPath: entry.keyPath)
+            }
+        }
+        return problems
+    }
+
+    /// Refuses a configuration whose TLS files are not usable.
+    static func prepare(_ configuration: WSGateConfiguration) throws {
+        let problems = Self.problems(in: configuration)
+        if !problems.isEmpty { throw PreflightError(problems: problems) }
+    }
 
     /// Installs the first handlers of an accepted connection.
     func install(on channel: Channel, info: ConnectionInfo) throws {
-        try channel.pipeline.syncOperations.addHandler(HTTPRequestHandler(info: info))
+        guard let tlsContext = self.tlsContext else {
+            try channel.pipeline.syncOperations.addHandler(HTTPRequestHandler(info: info))
+            return
+        }
+        try channel.pipeline.syncOperations.addHandler(
+            TLSSniffHandler(tlsContext: tlsContext, acceptsPlain: self.acceptsPlain, info: info))
     }
+}
+
+/// A configuration that names certificate or key files that cannot be used.
+public struct PreflightError: Error, CustomStringConvertible {
+    /// One line per problem.
+    public var problems: [String]
+    public var description: String { self.problems.joined(separator: "\n") }
 }

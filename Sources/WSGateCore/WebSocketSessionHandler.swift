@@ -86,6 +86,11 @@ final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink {
         context.fireChannelReadComplete()
     }
 
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        self.logger.debug("connection error, closing", metadata: ["wsgate.error": "\(error)"])
+        context.close(promise: nil)
+    }
+
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         let isWritable = context.channel.isWritable
         switch self.target {
@@ -131,7 +136,6 @@ extension WebSocketSessionHandler: Sendable {}
 enum MemberIDs {
     private static let counter = MetricCell()
     static func next() -> UInt64 {
-        counter.add(1)
-        return UInt64(counter.load)
+        UInt64(counter.increment())
     }
 }
