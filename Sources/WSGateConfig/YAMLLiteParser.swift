@@ -43,7 +43,12 @@ public struct YAMLLiteParser {
         var parser = YAMLLiteParser(file: file)
         parser.splitLines(text)
         let root = parser.parseDocument()
-        return (root, parser.errors)
+        let sorted = parser.errors.enumerated().sorted { left, right in
+            let a = left.element.location
+            let b = right.element.location
+            return (a.line, a.column, left.offset) < (b.line, b.column, right.offset)
+        }
+        return (root, sorted.map(\.element))
     }
 
     func location(line: Int, column: Int) -> SourceLocation {
@@ -133,6 +138,10 @@ public struct YAMLLiteParser {
             let previous: Character? = index > 0 ? text[index - 1] : nil
             if let open = quote {
                 if open == "\"" && character == "\\" {
+                    index += 2
+                    continue
+                }
+                if open == "'" && character == "'" && index + 1 < text.count && text[index + 1] == "'" {
                     index += 2
                     continue
                 }

@@ -1,0 +1,143 @@
+import Testing
+
+@testable import WSGateConfig
+
+@Suite struct ConfigValidationTests {
+    @Test func anUnknownKeyNamesTheSectionAndSuggestsTheClosestKey() {
+        #expect(errorLines(configuration(route: "    romm: lobby\n")) == [
+            "test.yaml:5:5: unknown key 'romm' in route (did you mean 'room'?)"
+        ])
+        #expect(errorLines("listeners:\n  - bind: 1.2.3.4:1\nlimit: {}\nzzz: 1\n") == [
+            "test.yaml:3:1: unknown key 'limit' in configuration (did you mean 'limits'?)",
+            "test.yaml:4:1: unknown key 'zzz' in configuration",
+        ])
+    }
+
+    @Test func wrongTypesSayWhatWasExpectedAndWhatWasFound() {
+        let text = configuration(route: """
+                room: lobby
+                history: abc
+                include_sender: yes
+                origins: { a: 1 }
+                encoding: hex
+                max_message_bytes: "10"
+
+            """)
+        #expect(errorLines(text) == [
+            "test.yaml:6:14: wrong type for 'history': expected an integer, found 'abc'",
+            "test.yaml:7:21: wrong type for 'include_sender': expected true or false, found 'yes'",
+            "test.yaml:8:14: wrong type for 'origins': expected a list of strings, found a mapping",
+            "test.yaml:9:15: wrong type for 'encoding': expected one of binary, base64, text, found 'hex'",
+            "test.yaml:10:24: wrong type for 'max_message_bytes': expected an integer, found the quoted string '10'",
+        ])
+    }
+
+    @Test func negativeAndZeroLimitsAreRefusedWhereTheyMakeNoSense() {
+        let text = "listeners: [{ bind: 1.2.3.4:1 }]\nlimits:\n  ping_interval_s: -1\n  max_message_bytes: 0\n"
+        #expect(errorLines(text) == [
+            "test.yaml:3:20: invalid value for 'ping_interval_s': must not be negative, found -1",
+            "test.yaml:4:22: invalid value for 'max_message_bytes': must be at least 1, found 0",
+        ])
+    }
+
+    @Test func aRouteNeedsExactlyOneTarget() {
+        #expect(errorLines(configuration(route: "    history: 1\n")) == [
+            "test.yaml:4:5: missing key 'room, upstream, static or echo' in route (a route needs exactly one target)"
+        ])
+        #expect(errorLines(configuration(route: "    room: a\n    echo: true\n")) == [
+            "test.yaml:6:5: invalid value for 'echo': a route has exactly one target, and this one already has 'room'"
+        ])
+    }
+
+    @Test func targetValuesAreChecked() {
+        let text = """
+        listeners:
+          - bind: 127.0.0.1:0
+        routes:
+          - { path: /a, upstream: "http://h:1" }
+          - { path: /b, upstream: "tcp://h:0" }
+          - { path: /c, echo: false }
+          - { path: /d, room: "*" }
+          - { path: e, room: x }
+          - { path: /f/*/g, room: x }
+        """
+        #expect(errorLines(text) == [
+            "test.yaml:4:27: invalid value for 'upstream': expected tcp://host:port, found 'http://h:1'",
+            "test.yaml:5:27: invalid value for 'upstream': port 0 is out of range 1–65535",
+            "test.yaml:6:23: invalid value for 'echo': expected true (leave the key out instead of writing false)",
+            "test.yaml:7:23: invalid value for 'room': room \"*\" takes its name from the path, so it needs a prefix path ending in '/*'",
+            "test.yaml:8:13: invalid value for 'path': a route path starts with '/', found 'e'",
+            "test.yaml:9:13: invalid value for 'path': '*' may only end a prefix path ('/x/*'), found '/f/*/g'",
+        ])
+    }
+
+    @Test func duplicateRoutePathsAndAddressesAreRefused() {
+        let text = """
+        listeners:
+          - bind: 127.0.0.1:80
+          - bind: 127.0.0.1:80
+        admin: { bind: 127.0.0.1:80 }
+        routes:
+          - { path: /a, echo: true }
+          - { path: /a, room: r }
+        """
+        #expect(errorLines(text) == [
+            "test.yaml:3:11: invalid value for 'bind': address 127.0.0.1:80 is already bound at line 2",
+            "test.yaml:4:16: invalid value for 'bind': address 127.0.0.1:80 is already bound at line 2",
+            "test.yaml:7:13: invalid value for 'path': duplicate route path '/a' (first defined at line 6)",
+        ])
+    }
+
+    @Test func requiredKeysAndSectionsAreReportedMissing() {
+        #expect(errorLines("") == ["test.yaml:1:1: missing key 'listeners' in configuration"])
+        #expect(errorLines("listeners: []\n") == [
+            "test.yaml:1:1: invalid value for 'listeners': at least one listener is required"
+        ])
+        let text = "listeners:\n  - tls: { cert: a }\nadmin: {}\n"
+        #expect(errorLines(text) == [
+            "test.yaml:2:5: missing key 'bind' in listener",
+            "test.yaml:2:10: missing key 'key' in listener tls",
+            "test.yaml:3:8: missing key 'bind' in admin",
+        ])
+    }
+
+    @Test func clusterAndRouteDrainTimeoutAreRefused() {
+        let text = configuration(route: "    echo: true\n    drain_timeout_s: 5\n") + "cluster: { redis: x }\n"
+        #expect(errorLines(text) == [
+            "test.yaml:6:5: invalid value for 'drain_timeout_s': global only; set it under 'limits:'",
+            "test.yaml:7:1: invalid value for 'cluster': cluster is not supported yet (rooms live in the process; remove the key)",
+        ])
+    }
+
+    @Test func everyErrorInTheFileIsReportedAtOnceInFileOrder() {
+        let text = """
+        listeners:
+          - bind: nowhere
+            tls: { cert: a, key: b, plain: maybe }
+        log_level: loud
+        routes:
+          - path: /chat
+            romm: lobby
+            history: -3
+          - path: /chat
+            echo: true
+        """
+        let lines = errorLines(text)
+        #expect(lines == [
+            "test.yaml:2:11: invalid value for 'bind': expected host:port, e.g. 127.0.0.1:8080, found 'nowhere'",
+            "test.yaml:3:36: wrong type for 'plain': expected one of accept, reject, found 'maybe'",
+            "test.yaml:4:12: wrong type for 'log_level': expected one of trace, debug, info, notice, warning, error, critical, found 'loud'",
+            "test.yaml:7:5: unknown key 'romm' in route (did you mean 'room'?)",
+            "test.yaml:8:14: invalid value for 'history': must not be negative, found -3",
+            "test.yaml:9:11: invalid value for 'path': duplicate route path '/chat' (first defined at line 6)",
+        ])
+    }
+
+    @Test func theErrorDescriptionMatchesTheSpecFormat() {
+        let error = ConfigError(.unknownKey("romm", in: "route", suggestion: "room"),
+                                at: WSGateConfig.SourceLocation(file: "etc/wsgate.yaml", line: 14, column: 7))
+        #expect(error.description == "etc/wsgate.yaml:14:7: unknown key 'romm' in route (did you mean 'room'?)")
+        let errors = ConfigErrors([error, ConfigError(.duplicateKey("a"), at: location(1, 1))])
+        #expect(errors.description.split(separator: "\n").count == 2)
+    }
+}
