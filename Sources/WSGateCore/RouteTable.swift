@@ -20,7 +20,10 @@ public struct RouteTable: Sendable {
         var exact: [String: RouteConfiguration] = [:]
         var prefixes: [RouteConfiguration] = []
         for route in routes {
-            if route.isPrefix { prefixes.append(route) } else { exact[route.path] = route }
+            // A static route serves its path and everything below it, so it acts as a prefix.
+            var isStatic = false
+            if case .staticFiles = route.target { isStatic = true }
+            if route.isPrefix || isStatic { prefixes.append(route) } else { exact[route.path] = route }
         }
         self.exact = exact
         self.prefixes = prefixes.sorted { $0.path.count > $1.path.count }
