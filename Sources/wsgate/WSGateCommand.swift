@@ -11,7 +11,7 @@ struct WSGateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wsgate",
         abstract: "A multi-protocol WebSocket gateway: RFC 6455 and hixie-75/76, ws:// and wss://, rooms, bridges.",
-        subcommands: [Run.self, Check.self],
+        subcommands: [Run.self, Check.self, Reference.self],
         defaultSubcommand: Run.self
     )
 }
@@ -76,5 +76,14 @@ struct Check: ParsableCommand {
             for error in errors.errors { print(error.description) }
             throw ExitCode(1)
         }
+    }
+}
+
+/// Prints the configuration reference (Markdown), generated from the key table.
+struct Reference: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the configuration reference as Markdown.")
+
+    func run() throws {
+        print(ConfigurationReference.referenceMarkdown(), terminator: "")
     }
 }

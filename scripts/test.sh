@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The test command: installs what the tests need on a fresh Debian 12 machine, builds, runs every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(libssl-dev pkg-config zlib1g-dev openssl curl python3 python3-websockets nodejs node-faye-websocket node-ws)
+missing=()
+for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "test.sh: installing ${missing[*]}"
+    sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+swift build                    # the wsgate binary is used by the signal and CLI tests
+swift test "$@"
