@@ -19,6 +19,7 @@ let package = Package(
     products: [
         .executable(name: "wsgate", targets: ["wsgate"]),
         .executable(name: "wsgate-bench", targets: ["WSGateBench"]),
+        .executable(name: "wsgate-fuzz", targets: ["WSGateFuzz"]),
         .library(name: "WSGateCore", targets: ["WSGateCore"]),
     ],
     dependencies: [
@@ -41,6 +42,7 @@ let package = Package(
             name: "WSGateBench",
             dependencies: ["WSGateClient", "WSGateWire", nio, nioPosix, argumentParser]
         ),
+        .executableTarget(name: "WSGateFuzz", dependencies: ["WSGateWire", "WSGateConfig", nio, nioEmbedded, nioWebSocket]),
         .testTarget(name: "WSGateWireTests", dependencies: ["WSGateWire", nio, nioEmbedded, nioWebSocket]),
         .testTarget(name: "WSGateConfigTests", dependencies: ["WSGateConfig"]),
         .testTarget(name: "WSGateTLSTests", dependencies: ["WSGateTLS", nio, nioEmbedded, nioPosix]),
