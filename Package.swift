@@ -5,6 +5,7 @@ import PackageDescription
 // - swift-nio: the I/O foundation (event loops, channels, ByteBuffer, the RFC 6455 frame codec).
 // - swift-argument-parser: the `wsgate` / `wsgate check` / `wsgate-bench` command lines.
 // - swift-log: one logging API for the gateway core and the executables.
+// - hdrhistogram-swift: latency percentiles (p50/p99/max) in wsgate-bench.
 // - OpenSSL (system, libssl-dev): TLS termination and the SHA-1/MD5 digests of the handshakes.
 let nio = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
 let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
@@ -26,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
@@ -40,7 +42,10 @@ let package = Package(
         .executableTarget(name: "wsgate", dependencies: ["WSGateCore", "WSGateConfig", argumentParser, logging]),
         .executableTarget(
             name: "WSGateBench",
-            dependencies: ["WSGateClient", "WSGateWire", nio, nioPosix, argumentParser]
+            dependencies: [
+                "WSGateClient", "WSGateWire", "WSGateTLS", nio, nioPosix, argumentParser,
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
         ),
         .executableTarget(name: "WSGateFuzz", dependencies: ["WSGateWire", "WSGateConfig", nio, nioEmbedded, nioWebSocket]),
         .testTarget(name: "WSGateWireTests", dependencies: ["WSGateWire", nio, nioEmbedded, nioWebSocket]),

@@ -131,5 +131,6 @@ final class Room: @unchecked Sendable {
             if wrote { sink.roomFlush() }
         }
         self.metrics.roomDeliveries.add(deliveredCount)
+        self.metrics.messagesOut.add(deliveredCount)
     }
 }

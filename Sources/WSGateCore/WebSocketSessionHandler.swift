@@ -113,7 +113,6 @@ final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink {
     func roomWrite(_ frame: ByteBuffer) {
         guard self.room != nil, let context = self.context else { return }
         context.write(Self.wrapOutboundOut(frame), promise: nil)
-        self.metrics.messagesOut.add(1)
     }
 
     func roomFlush() {
