@@ -12,11 +12,28 @@ final class TLSSniffHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let tlsContext: TLSContext
     private let acceptsPlain: Bool
     private var info: ConnectionInfo
+    private var timeout: Scheduled<Void>?
 
     init(tlsContext: TLSContext, acceptsPlain: Bool, info: ConnectionInfo) {
         self.tlsContext = tlsContext
         self.acceptsPlain = acceptsPlain
         self.info = info
+    }
+
+    /// A client that sends nothing at all is dropped after `handshake_timeout_ms`, like one that
+    /// stops mid-handshake (`HTTPRequestHandler` times the rest, once the first byte is in).
+    func handlerAdded(context: ChannelHandlerContext) {
+        let limit = self.info.runtime.configuration.limits.handshakeTimeoutMs
+        guard limit > 0 else { return }
+        self.timeout = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(limit))) {
+            self.info.logger.info("handshake timeout before the first byte", metadata: ["wsgate.timeout_ms": "\(limit)"])
+            self.info.runtime.metrics.countRefusal("timeout")
+            context.close(promise: nil)
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.timeout?.cancel()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

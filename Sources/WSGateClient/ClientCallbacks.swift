@@ -1,0 +1,35 @@
+import NIOCore
+import WSGateWire
+
+/// The user's callbacks and the close bookkeeping shared by the frame handlers: `onClose` runs once.
+final class ClientCallbacks {
+    let onMessage: (GatewayMessage) -> Void
+    private let onClose: (UInt16?, String?) -> Void
+    private var hasReportedClose = false
+
+    init(onMessage: @escaping (GatewayMessage) -> Void, onClose: @escaping (UInt16?, String?) -> Void) {
+        self.onMessage = onMessage
+        self.onClose = onClose
+    }
+
+    /// Calls `onClose` the first time only.
+    func reportClose(code: UInt16?, reason: String?) {
+        guard !self.hasReportedClose else { return }
+        self.hasReportedClose = true
+        self.onClose(code, reason)
+    }
+}
+
+/// Asks a client's frame handler to start the closing handshake (sent with `triggerUserOutboundEvent`).
+struct ClientCloseRequest: Sendable {
+    var code: UInt16
+    var reason: String?
+}
+
+/// A random RFC 6455 masking key (section 5.3: fresh for each frame, from a strong source).
+@inline(__always)
+func makeMaskingKey() -> (UInt8, UInt8, UInt8, UInt8) {
+    let bits = UInt32.random(in: .min ... .max)
+    return (UInt8(truncatingIfNeeded: bits), UInt8(truncatingIfNeeded: bits >> 8),
+            UInt8(truncatingIfNeeded: bits >> 16), UInt8(truncatingIfNeeded: bits >> 24))
+}
