@@ -43,7 +43,7 @@ let package = Package(
         .executableTarget(
             name: "WSGateBench",
             dependencies: [
-                "WSGateClient", "WSGateWire", "WSGateTLS", nio, nioPosix, argumentParser,
+                "WSGateClient", "WSGateWire", "WSGateTLS", nio, nioPosix, concurrency, argumentParser,
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),

@@ -1,0 +1,121 @@
+import ArgumentParser
+import Foundation
+import NIOPosix
+import WSGateClient
+
+/// `wsgate-bench`: a load generator for wsgate (and its peers), RFC 6455 and hixie-76, ws:// and
+/// wss://, loopback only. Every run stops by itself, prints the exact command line, a table, and
+/// one JSON line.
+@main
+struct WSGateBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "wsgate-bench",
+        abstract: "Load generator for WebSocket servers on loopback (RFC 6455 and hixie-76, ws:// and wss://).",
+        subcommands: [Echo.self, Broadcast.self, Idle.self, Bridge.self]
+    )
+}
+
+/// Options every mode takes.
+struct CommonOptions: ParsableArguments {
+    @Option(help: "Target URL, ws:// or wss:// on 127.0.0.0/8 or localhost.")
+    var url: String
+
+    @Option(help: "Measured window, seconds.")
+    var duration: Double = 10
+
+    @Option(help: "The server's process id: report its CPU time and RSS over the window (from /proc).")
+    var serverPid: Int32?
+
+    @Option(help: "CA certificate that signs the server's certificate (wss://).")
+    var ca: String = "certs-dev/ca.crt"
+
+    @Option(help: "Client event-loop threads.")
+    var threads: Int = 1
+
+    func makeGroup() -> MultiThreadedEventLoopGroup { MultiThreadedEventLoopGroup(numberOfThreads: self.threads) }
+    func connector() throws -> BenchConnector { try BenchConnector(target: BenchTarget(url: self.url), caPath: self.ca) }
+}
+
+func commandLineText() -> String {
+    CommandLine.arguments.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ")
+}
+
+func parseDialects(_ text: String) throws -> [ClientDialect] {
+    try text.split(separator: ",").map { try ClientDialect(benchName: String($0)) }
+}
+
+struct Echo: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "N connections, closed loop against an echo route.")
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Connections.") var connections: Int = 64
+    @Option(help: "Message size, bytes.") var size: Int = 64
+    @Option(help: "Messages in flight per connection.") var inFlight: Int = 1
+    @Option(help: "rfc6455 or hixie76.") var dialect: String = "rfc6455"
+
+    func run() throws {
+        let group = self.common.makeGroup()
+        defer { try? group.syncShutdownGracefully() }
+        try EchoBench.run(
+            connector: self.common.connector(), dialect: ClientDialect(benchName: self.dialect), connections: self.connections,
+            size: self.size, inFlight: self.inFlight, duration: self.common.duration, serverPID: self.common.serverPid,
+            group: group, commandLine: commandLineText()
+        ).print()
+    }
+}
+
+struct Broadcast: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "R receivers and S senders in one room at a fixed total rate.")
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Receivers.") var receivers: Int = 200
+    @Option(help: "Senders.") var senders: Int = 1
+    @Option(help: "Total messages per second offered.") var rate: Double = 2000
+    @Option(help: "Message size, bytes.") var size: Int = 64
+    @Option(help: "Receiver dialects, comma-separated, used in turn (rfc6455,hixie76).") var dialects: String = "rfc6455"
+
+    func run() throws {
+        let group = self.common.makeGroup()
+        defer { try? group.syncShutdownGracefully() }
+        try BroadcastBench.run(
+            connector: self.common.connector(), dialects: parseDialects(self.dialects), receivers: self.receivers,
+            senders: self.senders, rate: self.rate, size: self.size, duration: self.common.duration,
+            serverPID: self.common.serverPid, group: group, commandLine: commandLineText()
+        ).print()
+    }
+}
+
+struct Idle: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "N connections held open; server RSS per connection.")
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Connections.") var connections: Int = 10000
+    @Option(help: "Dialects, comma-separated, used in turn (rfc6455,hixie76).") var dialects: String = "rfc6455,hixie76"
+    @Option(help: "Spread source addresses over this many of 127.0.0.2, 127.0.0.3, ...") var sourceAddresses: Int = 8
+
+    func run() throws {
+        let group = self.common.makeGroup()
+        defer { try? group.syncShutdownGracefully() }
+        try IdleBench.run(
+            connector: self.common.connector(), dialects: parseDialects(self.dialects), connections: self.connections,
+            sourceAddresses: self.sourceAddresses, hold: self.common.duration, serverPID: self.common.serverPid,
+            group: group, commandLine: commandLineText()
+        ).print()
+    }
+}
+
+struct Bridge: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Binary messages through an upstream route to the bench's TCP echo.")
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Connections.") var connections: Int = 4
+    @Option(help: "Message size, bytes.") var size: Int = 65536
+    @Option(help: "Messages in flight per connection.") var inFlight: Int = 4
+    @Option(help: "Port of the TCP echo the bench runs on 127.0.0.1 (the route's upstream).") var upstreamPort: Int = 7001
+
+    func run() throws {
+        let group = self.common.makeGroup()
+        defer { try? group.syncShutdownGracefully() }
+        try BridgeBench.run(
+            connector: self.common.connector(), connections: self.connections, size: self.size, inFlight: self.inFlight,
+            duration: self.common.duration, upstreamPort: self.upstreamPort, serverPID: self.common.serverPid,
+            group: group, commandLine: commandLineText()
+        ).print()
+    }
+}
