@@ -110,13 +110,15 @@ final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink {
 
     // MARK: RoomMemberSink
 
+    // A member is joined while its sink is set: from before `join` (which writes the history replay
+    // through `welcome`, before `self.room` is assigned) until `leaveRoom` clears it.
     func roomWrite(_ frame: ByteBuffer) {
-        guard self.room != nil, let context = self.context else { return }
+        guard self.member?.sink != nil, let context = self.context else { return }
         context.write(Self.wrapOutboundOut(frame), promise: nil)
     }
 
     func roomFlush() {
-        guard self.room != nil, let context = self.context else { return }
+        guard self.member?.sink != nil, let context = self.context else { return }
         context.flush()
     }
 

@@ -1,0 +1,171 @@
+import NIOCore
+import NIOEmbedded
+import Testing
+import WSGateWire
+@testable import WSGateCore
+
+/// A member's writes, decoded back into text payloads (the room writes RFC 6455 frames).
+private final class RecordingSink: RoomMemberSink {
+    var frames: [ByteBuffer] = []
+    var flushes = 0
+    func roomWrite(_ frame: ByteBuffer) { self.frames.append(frame) }
+    func roomFlush() { self.flushes += 1 }
+
+    var texts: [String] {
+        self.frames.map { frame in
+            var frame = frame
+            let first = frame.readInteger(as: UInt8.self)
+            let length = frame.readInteger(as: UInt8.self)
+            precondition(first == 0x81 && (length ?? 0) < 126, "short text frames only in these tests")
+            return frame.readString(length: frame.readableBytes) ?? ""
+        }
+    }
+}
+
+private final class Fixture {
+    let metrics = GatewayMetrics()
+    let registry: RoomRegistry
+    let loops = [EmbeddedEventLoop(), EmbeddedEventLoop()]
+    var sinks: [RecordingSink] = []  // members hold their sinks weakly
+    private var nextID: UInt64 = 1_000_000
+
+    init() { self.registry = RoomRegistry(metrics: self.metrics) }
+
+    func join(_ room: String, loop: Int, history: Int = 0, includeSender: Bool = true, announce: Bool = false)
+        -> (member: RoomMember, sink: RecordingSink, room: Room)
+    {
+        let sink = RecordingSink()
+        self.sinks.append(sink)
+        self.nextID += 1
+        let member = RoomMember(
+            id: self.nextID, eventLoop: self.loops[loop], isHixie: false, includeSender: includeSender, announces: announce, sink: sink)
+        let joined = self.registry.join(member, room: room, historyLimit: history)
+        return (member, sink, joined)
+    }
+
+    func runLoops() { for loop in self.loops { loop.run() } }
+}
+
+@Suite(.serialized, .timeLimit(.minutes(1)))
+struct RoomTests {
+    @Test func everyMemberOnEveryLoopSeesEveryMessageOnceInTheSameOrder() {
+        let fixture = Fixture()
+        let a = fixture.join("r", loop: 0)
+        let b = fixture.join("r", loop: 1)
+        let c = fixture.join("r", loop: 0)
+        var expected: [String] = []
+        for i in 0..<30 {
+            let sender = [a, b, c][i % 3]
+            sender.room.publish(.text("m\(i)"), from: sender.member.id)
+            expected.append("m\(i)")
+            if i % 7 == 0 { fixture.loops[i % 2].run() }  // drain one loop part way, the other later
+        }
+        fixture.runLoops()
+        #expect(a.sink.texts == expected)
+        #expect(b.sink.texts == expected)
+        #expect(c.sink.texts == expected)
+        #expect(a.room === b.room)
+        #expect(fixture.metrics.roomMessages.load == 30)
+        #expect(fixture.metrics.roomDeliveries.load == 90)
+    }
+
+    @Test func writesOfOneDrainAreFlushedOnce() {
+        let fixture = Fixture()
+        let a = fixture.join("r", loop: 0)
+        for i in 0..<10 { a.room.publish(.text("m\(i)"), from: nil) }
+        fixture.runLoops()
+        #expect(a.sink.frames.count == 10)
+        #expect(a.sink.flushes == 1)
+    }
+
+    @Test func aMemberSeesOnlyMessagesSentAfterItJoined() {
+        let fixture = Fixture()
+        let a = fixture.join("r", loop: 0)
+        a.room.publish(.text("before"), from: a.member.id)
+        let b = fixture.join("r", loop: 0)  // joins while "before" is still pending on the loop
+        a.room.publish(.text("after"), from: a.member.id)
+        fixture.runLoops()
+        #expect(a.sink.texts == ["before", "after"])
+        #expect(b.sink.texts == ["after"])
+    }
+
+    @Test func withIncludeSenderFalseTheSenderDoesNotGetItsOwnMessages() {
+        let fixture = Fixture()
+        let quiet = fixture.join("r", loop: 0, includeSender: false)
+        let other = fixture.join("r", loop: 1)
+        quiet.room.publish(.text("from quiet"), from: quiet.member.id)
+        other.room.publish(.text("from other"), from: other.member.id)
+        fixture.runLoops()
+        #expect(quiet.sink.texts == ["from other"])
+        #expect(other.sink.texts == ["from quiet", "from other"])
+    }
+
+    @Test func aNewMemberGetsTheLastMessagesOfHistoryInOrder() {
+        let fixture = Fixture()
+        let a = fixture.join("h", loop: 0, history: 3)
+        for i in 1...5 { a.room.publish(.text("m\(i)"), from: a.member.id) }
+        fixture.runLoops()
+        let b = fixture.join("h", loop: 1, history: 3)
+        #expect(b.sink.texts == ["m3", "m4", "m5"])
+        a.room.publish(.text("m6"), from: a.member.id)
+        fixture.runLoops()
+        #expect(b.sink.texts == ["m3", "m4", "m5", "m6"])
+    }
+
+    @Test func gatewayNoticesAreNotKeptInHistory() {
+        let fixture = Fixture()
+        let a = fixture.join("h", loop: 0, history: 5, announce: true)
+        a.room.publish(.text("hello"), from: a.member.id)
+        fixture.runLoops()
+        let b = fixture.join("h", loop: 0, history: 5)
+        #expect(b.sink.texts == ["hello"])
+    }
+
+    @Test func announcingMembersPublishJoinAndLeaveNotices() {
+        let fixture = Fixture()
+        let watcher = fixture.join("lobby", loop: 0)
+        let guest = fixture.join("lobby", loop: 1, announce: true)
+        fixture.runLoops()
+        fixture.registry.leave(guest.member, room: guest.room)
+        fixture.runLoops()
+        #expect(watcher.sink.texts == ["* a member joined lobby (2 now)", "* a member left lobby (1 now)"])
+    }
+
+    @Test func aMemberThatLeftReceivesNothingMore() {
+        let fixture = Fixture()
+        let a = fixture.join("r", loop: 0)
+        let b = fixture.join("r", loop: 0)
+        a.room.publish(.text("one"), from: nil)
+        fixture.registry.leave(b.member, room: b.room)
+        a.room.publish(.text("two"), from: nil)
+        fixture.runLoops()
+        #expect(a.sink.texts == ["one", "two"])
+        #expect(b.sink.texts.isEmpty)
+        #expect(a.room.count == 1)
+        #expect(fixture.metrics.roomMembers.load == 1)
+    }
+
+    @Test func roomsWithDifferentNamesAreIsolated() {
+        let fixture = Fixture()
+        let a = fixture.join("a", loop: 0)
+        let b = fixture.join("b", loop: 0)
+        a.room.publish(.text("for a"), from: a.member.id)
+        b.room.publish(.text("for b"), from: b.member.id)
+        fixture.runLoops()
+        #expect(a.sink.texts == ["for a"])
+        #expect(b.sink.texts == ["for b"])
+        #expect(fixture.registry.snapshot().map(\.name) == ["a", "b"])
+    }
+
+    @Test func anEmptyRoomWithoutHistoryIsForgotten() {
+        let fixture = Fixture()
+        let a = fixture.join("gone", loop: 0)
+        fixture.registry.leave(a.member, room: a.room)
+        #expect(fixture.registry.snapshot().isEmpty)
+        let h = fixture.join("kept", loop: 0, history: 2)
+        h.room.publish(.text("x"), from: h.member.id)
+        fixture.registry.leave(h.member, room: h.room)
+        fixture.runLoops()
+        #expect(fixture.registry.snapshot().map(\.name) == ["kept"])
+    }
+}
