@@ -47,6 +47,8 @@ final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink {
                 includeSender: includeSender, announces: announce, sink: self)
             self.member = member
             self.room = self.rooms.join(member, room: name, historyLimit: historyLimit)
+            // The history replay alone may have passed send_queue_bytes.
+            if !context.channel.isWritable { self.closeAsSlowConsumer(context: context) }
         }
     }
 
@@ -97,13 +99,8 @@ final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink {
         case .echo:
             // Backpressure: read no more from a client that does not read what we send it.
             context.channel.setOption(ChannelOptions.autoRead, value: isWritable).whenFailure { _ in }
-        case .room(let name, _, _, _):
-            if !isWritable, self.room != nil {
-                self.metrics.slowConsumerCloses.add(1)
-                self.logger.warning("slow consumer closed", metadata: ["wsgate.room": "\(name)"])
-                self.leaveRoom()
-                context.triggerUserOutboundEvent(WebSocketCloseRequest(code: 1008, reason: "slow consumer"), promise: nil)
-            }
+        case .room:
+            if !isWritable { self.closeAsSlowConsumer(context: context) }
         }
         context.fireChannelWritabilityChanged()
     }
@@ -120,6 +117,15 @@ final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink {
     func roomFlush() {
         guard self.member?.sink != nil, let context = self.context else { return }
         context.flush()
+    }
+
+    /// A member whose unsent bytes passed `send_queue_bytes`: counted, out of the room, closed 1008.
+    private func closeAsSlowConsumer(context: ChannelHandlerContext) {
+        guard let room = self.room else { return }
+        self.metrics.slowConsumerCloses.add(1)
+        self.logger.warning("slow consumer closed", metadata: ["wsgate.room": "\(room.name)"])
+        self.leaveRoom()
+        context.triggerUserOutboundEvent(WebSocketCloseRequest(code: 1008, reason: "slow consumer"), promise: nil)
     }
 
     private func leaveRoom() {
