@@ -258,6 +258,8 @@ struct BridgeEndToEndTests {
 
     /// 200 MiB from a fast upstream to a slow client, and 100 MiB from a fast client to a slow
     /// upstream: the gateway stops reading the fast side, so this process's RSS stays bounded.
+    /// Both slow ends stall for 2 s before reading (then read with small buffers and pauses), long
+    /// enough for a gateway without backpressure to take in everything.
     @Test func backpressureKeepsMemoryBounded() throws {
         try opsHeavyLock.withLock {
             let downSize = 200 << 20
@@ -272,6 +274,7 @@ struct BridgeEndToEndTests {
                 var small: Int32 = 64 * 1024
                 setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
                 var total = 0
+                usleep(2_000_000)  // stalled at first: an unbounded gateway would buffer everything meanwhile
                 while let chunk = OpsSocket.receive(fd, max: 65536, timeout: 20), !chunk.isEmpty {
                     total += chunk.count
                     if total % (4 << 20) < chunk.count { usleep(2_000) }  // slow: a pause every 4 MiB
@@ -313,6 +316,7 @@ struct BridgeEndToEndTests {
             var small: Int32 = 64 * 1024
             setsockopt(ws.fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
             var received = ws.takeBuffered().count  // frames that came with the 101
+            usleep(2_000_000)  // stalled at first, like the sink
             var sawClose = false
             var buffer = [UInt8](repeating: 0, count: 65536)
             var pending: [UInt8] = []
