@@ -394,4 +394,34 @@ struct BridgeEndToEndTests {
             #expect(harness.gateway.metrics.upstreamConnects.load == 200)
         }
     }
+
+    /// Clients that send a complete handshake and go away at once, while the gateway is still
+    /// connecting upstream: the upstream connections opened for them are closed too.
+    @Test func clientGoneDuringUpstreamConnectLeaksNoUpstream() throws {
+        try opsHeavyLock.withLock {
+            let echo = try OpsTCPServer.echo()
+            defer { echo.stop() }
+            let harness = try GatewayHarness(yaml: GatewayHarness.yaml(routes: Self.routeYAML(port: echo.port)))
+            defer { harness.stop() }
+            let baseline = OpsProcess.socketFDs(port: echo.port)
+            for i in 0..<50 {
+                let fd = try OpsSocket.connect(port: harness.port)
+                OpsSocket.sendAll(fd, Self.handshake(port: harness.port, path: "/up"))
+                if i % 2 == 0 {  // an abortive close (RST) for half of them
+                    var linger = linger(l_onoff: 1, l_linger: 0)
+                    setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<linger>.size))
+                }
+                close(fd)
+            }
+            // Let the gateway see every client and finish every upstream connect.
+            _ = OpsProcess.eventually(timeout: 5) { harness.gateway.metrics.connectionsAccepted.load == 50 }
+            _ = OpsProcess.eventually(timeout: 5) { harness.gateway.metrics.connectionsOpen.load == 0 }
+            usleep(300_000)
+            let connects = harness.gateway.metrics.upstreamConnects.load
+            print("[bridge connect race] upstream connects \(connects), echo accepted \(echo.counts.accepted), upstream sockets now \(OpsProcess.socketFDs(port: echo.port) - baseline)")
+            let settled = OpsProcess.eventually(timeout: 8) { OpsProcess.socketFDs(port: echo.port) <= baseline }
+            #expect(settled, "sockets to the upstream still open: \(OpsProcess.socketFDs(port: echo.port) - baseline) (both ends are in this process) after \(connects) upstream connects")
+            #expect(OpsProcess.eventually(timeout: 5) { harness.gateway.metrics.connectionsOpen.load == 0 })
+        }
+    }
 }
