@@ -143,6 +143,12 @@ final class BridgeHandler: ChannelInboundHandler {
         guard let context = self.context, !self.isClosing else { return }
         self.isClosing = true
         context.flush()
+        if !self.utf8Tail.isEmpty {
+            // The upstream ended inside a UTF-8 sequence: those bytes can never become text.
+            self.logger.info("bridge: upstream closed inside a UTF-8 sequence, closing 1007")
+            context.triggerUserOutboundEvent(WebSocketCloseRequest(code: 1007, reason: "upstream sent truncated UTF-8"), promise: nil)
+            return
+        }
         context.triggerUserOutboundEvent(WebSocketCloseRequest(code: 1000, reason: "upstream closed"), promise: nil)
     }
 }

@@ -205,7 +205,11 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
                         upstream: upstream, encoding: encoding, dialect: dialect, metrics: self.runtime.metrics, logger: self.info.logger)
                     let rest = self.buffered ?? ByteBuffer()
                     self.buffered = nil
-                    self.install(context: context, head: head, match: match, dialect: dialect, response: response, session: bridge, rest: rest)
+                    let installed = self.install(
+                        context: context, head: head, match: match, dialect: dialect, response: response, session: bridge, rest: rest)
+                    // The client went away while we connected (or we are shutting down): nothing
+                    // will ever close this upstream otherwise.
+                    if !installed { upstream.close(promise: nil) }
                 case .failure(let error):
                     self.runtime.metrics.upstreamFailures.add(1)
                     let refusal: GatewayRefusal =
@@ -234,12 +238,15 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     /// Writes the 101, installs the dialect's frame handler and the session after this handler,
     /// flushes, hands over any bytes that came after the handshake, and steps out of the pipeline.
+    /// Returns whether the session handler is in place.
+    @discardableResult
     private func install(
         context: ChannelHandlerContext, head: HTTPRequestHead, match: RouteTable.Match, dialect: WebSocketDialect,
         response: ByteBuffer, session: ChannelHandler, rest: ByteBuffer
-    ) {
+    ) -> Bool {
         guard self.runtime.connections.add(context.channel) else {
-            return self.refuse(context: context, .shuttingDown, head: head, dialect: dialect.label)
+            self.refuse(context: context, .shuttingDown, head: head, dialect: dialect.label)
+            return false
         }
         self.timeout?.cancel()
         self.state = .upgraded
@@ -277,13 +284,14 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         } catch {
             self.info.logger.error("could not install WebSocket handlers", metadata: ["wsgate.error": "\(error)"])
             context.close(promise: nil)
-            return
+            return false
         }
         context.flush()
         if rest.readableBytes > 0 {
             context.fireChannelRead(Self.wrapInboundOut(rest))
         }
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+        return true
     }
 
     // MARK: Plain HTTP
