@@ -194,6 +194,9 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .upstream(let host, let port):
             self.state = .connectingUpstream
             self.buffered = rest
+            // The handshake is complete; the connect has its own deadline (504), so the
+            // handshake timer must not drop the client first.
+            self.timeout?.cancel()
             UpstreamConnector.connect(
                 host: host, port: port, timeoutMs: match.route.connectTimeoutMs, eventLoop: context.eventLoop
             ).assumeIsolated().whenComplete { result in
@@ -282,7 +285,12 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         do {
             try context.pipeline.syncOperations.addHandlers(handlers, position: .after(self))
         } catch {
-            self.info.logger.error("could not install WebSocket handlers", metadata: ["wsgate.error": "\(error)"])
+            // Usually the client left during the handshake; anything else is our fault.
+            if context.channel.isActive {
+                self.info.logger.error("could not install WebSocket handlers", metadata: ["wsgate.error": "\(error)"])
+            } else {
+                self.info.logger.debug("client left during the handshake", metadata: ["wsgate.error": "\(error)"])
+            }
             context.close(promise: nil)
             return false
         }
