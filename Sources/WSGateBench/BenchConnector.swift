@@ -7,9 +7,11 @@ import WSGateWire
 struct BenchConnector {
     let target: BenchTarget
     let tls: TLSContext?
+    let subprotocols: [String]
 
-    init(target: BenchTarget, caPath: String) throws {
+    init(target: BenchTarget, caPath: String, subprotocols: [String] = []) throws {
         self.target = target
+        self.subprotocols = subprotocols
         self.tls = target.isTLS ? try TLSContext.client(trustedCAPath: caPath, verifyPeer: true, alpn: ["http/1.1"]) : nil
     }
 
@@ -21,6 +23,7 @@ struct BenchConnector {
             host: self.target.host, port: self.target.port, path: path ?? self.target.path, dialect: dialect)
         configuration.origin = "http://\(self.target.host):\(self.target.port)"
         configuration.tls = self.tls
+        configuration.subprotocols = self.subprotocols
         configuration.sourceAddress = sourceAddress
         configuration.maxMessageSize = 64 << 20
         return WebSocketClient.connect(configuration, on: eventLoop, onMessage: onMessage, onClose: onClose)

@@ -32,8 +32,11 @@ struct CommonOptions: ParsableArguments {
     @Option(help: "Client event-loop threads.")
     var threads: Int = 1
 
+    @Option(help: "Subprotocol to offer (Sec-WebSocket-Protocol), e.g. lws-mirror-protocol. Default: none.")
+    var subprotocol: String?
+
     func makeGroup() -> MultiThreadedEventLoopGroup { MultiThreadedEventLoopGroup(numberOfThreads: self.threads) }
-    func connector() throws -> BenchConnector { try BenchConnector(target: BenchTarget(url: self.url), caPath: self.ca) }
+    func connector() throws -> BenchConnector { try BenchConnector(target: BenchTarget(url: self.url), caPath: self.ca, subprotocols: self.subprotocol.map { [$0] } ?? []) }
 }
 
 func commandLineText() -> String {

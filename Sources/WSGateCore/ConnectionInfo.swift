@@ -9,6 +9,9 @@ struct ConnectionInfo {
     var isTLS: Bool
     /// The peer's address, for logs.
     let peer: String
-    /// A logger with `wsgate.peer` metadata.
+    /// The gateway's logger (shared: no per-connection metadata, which would cost every idle
+    /// connection a dictionary); lines about the connection add `wsgate.peer` themselves.
     var logger: Logger
+    /// The connection's counters, released when it closes.
+    let accounting: ConnectionAccounting
 }

@@ -7,21 +7,18 @@ final class ConnectionTracker: @unchecked Sendable {
     private var channels: [ObjectIdentifier: Channel] = [:]
     private var isDraining = false
 
-    /// Registers an open WebSocket; unregisters it when it closes. Returns false while draining.
-    @discardableResult
+    /// Registers an open WebSocket (the caller unregisters it when it closes). False while draining.
     func add(_ channel: Channel) -> Bool {
-        let key = ObjectIdentifier(channel)
-        let accepted = self.lock.withLock { () -> Bool in
+        self.lock.withLock { () -> Bool in
             if self.isDraining { return false }
-            self.channels[key] = channel
+            self.channels[ObjectIdentifier(channel)] = channel
             return true
         }
-        if accepted {
-            channel.closeFuture.whenComplete { _ in
-                self.lock.withLock { _ = self.channels.removeValue(forKey: key) }
-            }
-        }
-        return accepted
+    }
+
+    /// Unregisters a closed channel.
+    func remove(_ channel: Channel) {
+        self.lock.withLock { _ = self.channels.removeValue(forKey: ObjectIdentifier(channel)) }
     }
 
     /// The WebSockets open now.

@@ -41,7 +41,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         let limit = self.runtime.configuration.limits.handshakeTimeoutMs
         if limit > 0 {
             self.timeout = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(limit))) {
-                self.info.logger.info("handshake timeout", metadata: ["wsgate.timeout_ms": "\(limit)"])
+                self.info.logger.info("handshake timeout", metadata: ["wsgate.peer": "\(self.info.peer)", "wsgate.timeout_ms": "\(limit)"])
                 self.runtime.metrics.countRefusal("timeout")
                 context.close(promise: nil)
             }
@@ -54,10 +54,10 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         if let error = error as? TLSError {
-            self.info.logger.info("TLS handshake failed", metadata: ["wsgate.tls": "true", "wsgate.reason": "\(error)"])
+            self.info.logger.info("TLS handshake failed", metadata: ["wsgate.peer": "\(self.info.peer)", "wsgate.tls": "true", "wsgate.reason": "\(error)"])
             self.runtime.metrics.countRefusal("tls")
         } else {
-            self.info.logger.debug("connection error", metadata: ["wsgate.error": "\(error)"])
+            self.info.logger.debug("connection error", metadata: ["wsgate.peer": "\(self.info.peer)", "wsgate.error": "\(error)"])
         }
         context.close(promise: nil)
     }
@@ -110,7 +110,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
                 return self.refuse(context: context, .full(limit: cap), head: head, dialect: dialectLabel)
             }
             cell.add(1)
-            context.channel.closeFuture.whenComplete { _ in cell.add(-1) }
+            self.info.accounting.routeCell = cell
         }
         let origin = head.first("Origin") ?? head.first("Sec-WebSocket-Origin")
         guard OriginPolicy.admits(origin: origin, host: head.first("Host"), isTLS: self.info.isTLS, allowed: match.route.origins) else {
@@ -275,7 +275,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         let cells = self.runtime.metrics.cells(dialect: dialect.label, isTLS: self.info.isTLS)
         cells.open.add(1)
         cells.total.add(1)
-        context.channel.closeFuture.whenComplete { _ in cells.open.add(-1) }
+        self.info.accounting.dialectCells = cells
         context.channel.setOption(
             ChannelOptions.writeBufferWaterMark,
             value: .init(low: max(1, limits.sendQueueBytes / 2), high: max(2, limits.sendQueueBytes))
@@ -287,9 +287,9 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         } catch {
             // Usually the client left during the handshake; anything else is our fault.
             if context.channel.isActive {
-                self.info.logger.error("could not install WebSocket handlers", metadata: ["wsgate.error": "\(error)"])
+                self.info.logger.error("could not install WebSocket handlers", metadata: ["wsgate.peer": "\(self.info.peer)", "wsgate.error": "\(error)"])
             } else {
-                self.info.logger.debug("client left during the handshake", metadata: ["wsgate.error": "\(error)"])
+                self.info.logger.debug("client left during the handshake", metadata: ["wsgate.peer": "\(self.info.peer)", "wsgate.error": "\(error)"])
             }
             context.close(promise: nil)
             return false
@@ -334,7 +334,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             case .success(.failure(let refusal)):
                 self.refuse(context: context, refusal, head: head, dialect: nil, includeBody: !isHead)
             case .failure(let error):
-                self.info.logger.error("static file read failed", metadata: ["wsgate.error": "\(error)"])
+                self.info.logger.error("static file read failed", metadata: ["wsgate.peer": "\(self.info.peer)", "wsgate.error": "\(error)"])
                 context.close(promise: nil)
             }
         }
@@ -354,6 +354,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func logHandshake(head: HTTPRequestHead?, dialect: String?, status: Int, reason: String?) {
         var metadata: Logger.Metadata = [
+            "wsgate.peer": "\(self.info.peer)",
             "wsgate.tls": "\(self.info.isTLS)",
             "wsgate.dialect": "\(dialect ?? "http")",
             "wsgate.path": "\(head?.path ?? "-")",

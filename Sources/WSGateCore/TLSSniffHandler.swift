@@ -26,7 +26,7 @@ final class TLSSniffHandler: ChannelInboundHandler, RemovableChannelHandler {
         let limit = self.info.runtime.configuration.limits.handshakeTimeoutMs
         guard limit > 0 else { return }
         self.timeout = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(limit))) {
-            self.info.logger.info("handshake timeout before the first byte", metadata: ["wsgate.timeout_ms": "\(limit)"])
+            self.info.logger.info("handshake timeout before the first byte", metadata: ["wsgate.peer": "\(self.info.peer)", "wsgate.timeout_ms": "\(limit)"])
             self.info.runtime.metrics.countRefusal("timeout")
             context.close(promise: nil)
         }
@@ -46,7 +46,7 @@ final class TLSSniffHandler: ChannelInboundHandler, RemovableChannelHandler {
             handlers = [TLSHandler(context: self.tlsContext, role: .server), HTTPRequestHandler(info: self.info)]
         case .plain:
             guard self.acceptsPlain else {
-                self.info.logger.info("plaintext on a TLS-only listener, dropped", metadata: ["wsgate.tls": "false"])
+                self.info.logger.info("plaintext on a TLS-only listener, dropped", metadata: ["wsgate.peer": "\(self.info.peer)", "wsgate.tls": "false"])
                 self.info.runtime.metrics.countRefusal("plaintext_on_tls")
                 context.close(promise: nil)
                 return

@@ -1,0 +1,224 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark of wsgate and its peers on this machine (loopback only), issue #8.
+#
+#   bash Benchmarks/run.sh            # everything, ~15 minutes; then python3 Benchmarks/report.py
+#   RUNS=1 DURATION=2 bash Benchmarks/run.sh echo broadcast   # a quick look at some scenarios
+#
+# Scenarios (arguments; default all): echo, broadcast (2,000 msg/s), broadcast100 (100 msg/s),
+# idle, bridge, wss. Each server is started alone, its PID handed to `wsgate-bench --server-pid`,
+# RUNS runs made, and the server stopped. Every run appends one JSON line to
+# Benchmarks/results/<date>.jsonl: {"scenario","server","run","client_cpu_s","client_wall_s",
+# "result": <wsgate-bench's JSON line>}. Nothing here leaves loopback.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+BENCH_DIR="$ROOT/Benchmarks"
+RUNS=${RUNS:-3}
+DURATION=${DURATION:-5}
+SCENARIOS=("$@")
+[ ${#SCENARIOS[@]} -eq 0 ] && SCENARIOS=(echo broadcast broadcast100 idle bridge wss)
+mkdir -p "$BENCH_DIR/results"
+OUT=${OUT:-"$BENCH_DIR/results/$(date -u +%Y-%m-%dT%H%M%SZ).jsonl"}
+LOGDIR=$(mktemp -d /tmp/wsgate-benchmarks.XXXXXX)
+echo "results: $OUT   logs: $LOGDIR"
+
+# --- what the peers need (Debian packages) -----------------------------------------------------
+need=()
+for pkg in node-ws nodejs libwebsockets-test-server python3-websockets python3-uvloop websockify gcc; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+    echo "installing: ${need[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null || exit 1
+fi
+
+# --- builds ----------------------------------------------------------------------------------------
+echo "building wsgate + wsgate-bench (release, .build-bench)"
+swift build -c release --scratch-path "$ROOT/.build-bench" --product wsgate >"$LOGDIR/build-wsgate.log" 2>&1 &&
+    swift build -c release --scratch-path "$ROOT/.build-bench" --product wsgate-bench >>"$LOGDIR/build-wsgate.log" 2>&1 ||
+    { tail -30 "$LOGDIR/build-wsgate.log"; exit 1; }
+echo "building the Hummingbird peer (Benchmarks/hummingbird-server)"
+(cd "$BENCH_DIR/hummingbird-server" && swift build -c release >"$LOGDIR/build-hummingbird.log" 2>&1) ||
+    { tail -30 "$LOGDIR/build-hummingbird.log"; exit 1; }
+RAW_TCP="$LOGDIR/raw-tcp-bench"
+cc -O2 -pthread -o "$RAW_TCP" "$BENCH_DIR/peers/raw-tcp-bench.c" || exit 1
+WSGATE="$ROOT/.build-bench/release/wsgate"
+BENCH="$ROOT/.build-bench/release/wsgate-bench"
+HUMMINGBIRD="$BENCH_DIR/hummingbird-server/.build/release/HummingbirdBenchServer"
+
+# 10,000 idle connections: the servers (started from this shell) and the bench need the descriptors.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+# --- servers -----------------------------------------------------------------------------------------
+# name -> port
+declare -A PORT=([wsgate]=18080 [node-ws]=18081 [python-websockets]=18082 [python-websockets-uvloop]=18082
+    [libwebsockets]=18083 [hummingbird]=18084 [websockify]=18085)
+SERVER_PID=""
+SERVER_PORT=""
+STARTS=0
+
+start_server() { # name
+    # Peers get a fresh port at every start (base + 100 × starts) so that one whose listener does not
+    # set SO_REUSEADDR is not refused by the TIME_WAITs the previous scenario left; wsgate's come
+    # from Benchmarks/wsgate-bench.yaml.
+    local name=$1 port=${PORT[$1]}
+    STARTS=$((STARTS + 1))
+    [ "$name" = wsgate ] || port=$((port + 100 * STARTS))
+    SERVER_PORT=$port
+    case $name in
+    wsgate) exec "$WSGATE" --config "$BENCH_DIR/wsgate-bench.yaml" ;;
+    node-ws) NODE_PATH=/usr/share/nodejs exec node "$BENCH_DIR/peers/node-ws-server.js" "$port" ;;
+    python-websockets) exec /usr/bin/python3 "$BENCH_DIR/peers/python-websockets-server.py" "$port" ;;
+    python-websockets-uvloop) exec /usr/bin/python3 "$BENCH_DIR/peers/python-websockets-server.py" "$port" --uvloop ;;
+    libwebsockets) exec libwebsockets-test-server --port="$port" -d 1 ;;
+    hummingbird) exec "$HUMMINGBIRD" "$port" ;;
+    websockify) exec /usr/bin/python3 /usr/bin/websockify "127.0.0.1:$port" 127.0.0.1:17001 ;;
+    esac >"$LOGDIR/$name.log" 2>&1 &
+    SERVER_PID=$!
+    for _ in $(seq 1 100); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "  $name did not start; see $LOGDIR/$name.log"
+    tail -5 "$LOGDIR/$name.log"
+    return 1
+}
+
+stop_server() {
+    [ -n "$SERVER_PID" ] || return 0
+    pkill -TERM -P "$SERVER_PID" 2>/dev/null # websockify's per-connection children
+    kill -TERM "$SERVER_PID" 2>/dev/null
+    for _ in $(seq 1 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$SERVER_PID" 2>/dev/null
+    wait "$SERVER_PID" 2>/dev/null
+    SERVER_PID=""
+    sleep 0.5
+}
+trap 'stop_server' EXIT
+
+# One bench run: appends a record to $OUT. Arguments: scenario server then wsgate-bench's arguments.
+# The bench's own CPU (user + system over its whole life, connects included) is recorded so that a
+# saturated client can be told from a saturated server.
+bench_run() {
+    local scenario=$1 server=$2 run=$3
+    shift 3
+    local log="$LOGDIR/$scenario-$server-$run.txt" tree_before="0 0" tree_after="0 0"
+    [ -n "$SERVER_PID" ] && tree_before=$("$BENCH_DIR/peers/tree-cpu.py" "$SERVER_PID")
+    local t0 t1
+    t0=$(date +%s.%N)
+    # `time` (bash) reports the child's user and system CPU.
+    { TIMEFORMAT='%U %S'; time timeout 120 "$@" >"$log" 2>&1; } 2>"$log.time"
+    local rc=$?
+    t1=$(date +%s.%N)
+    [ -n "$SERVER_PID" ] && tree_after=$("$BENCH_DIR/peers/tree-cpu.py" "$SERVER_PID")
+    local json
+    json=$(grep '^{' "$log" | tail -1)
+    if [ $rc -ne 0 ] || [ -z "$json" ]; then
+        echo "  $scenario $server run $run FAILED (exit $rc); see $log"
+        tail -3 "$log" | sed 's/^/    /'
+        json='{"failed":1}'
+    fi
+    python3 - "$scenario" "$server" "$run" "$(cat "$log.time")" "$t0" "$t1" "$tree_before" "$tree_after" "$json" >>"$OUT" <<'EOF'
+import json, sys
+scenario, server, run, cpu, t0, t1, tb, ta, result = sys.argv[1:]
+user, system = (float(x) for x in cpu.split()[-2:])
+record = {"scenario": scenario, "server": server, "run": int(run), "client_cpu_s": round(user + system, 3),
+          "client_wall_s": round(float(t1) - float(t0), 3),
+          "server_tree_cpu_s": round(float(ta.split()[0]) - float(tb.split()[0]), 3),
+          "result": json.loads(result)}
+print(json.dumps(record))
+EOF
+    python3 - "$OUT" <<'EOF'
+import json, sys
+r = json.loads(open(sys.argv[1]).read().splitlines()[-1]); x = r["result"]
+keys = ["messages_per_s", "deliveries_per_s", "missing", "duplicate_or_reordered", "latency_p99_us", "mb_per_s",
+        "server_cpu_us_per_msg", "server_cpu_us_per_delivery", "server_cpu_us_per_MB", "server_rss_kib_per_conn",
+        "server_cpu_pct", "connect_s"]
+print("  %-12s %-26s run %d: %s | client CPU %.1fs in %.1fs" % (r["scenario"], r["server"], r["run"],
+      ", ".join("%s=%s" % (k, x[k]) for k in keys if k in x), r["client_cpu_s"], r["client_wall_s"]))
+EOF
+}
+
+# scenario server -- bench arguments (the URL's port is the server's)
+scenario_for() { # scenario server
+    local scenario=$1 server=$2 port=$SERVER_PORT
+    case $scenario in
+    echo) echo "echo --url ws://127.0.0.1:$port/echo --connections 64 --size 64" ;;
+    broadcast | broadcast100)
+        local rate=2000
+        [ "$scenario" = broadcast100 ] && rate=100
+        if [ "$server" = libwebsockets ]; then
+            echo "broadcast --url ws://127.0.0.1:$port/?mirror=bench --subprotocol lws-mirror-protocol --receivers 200 --senders 1 --rate $rate --size 64"
+        else
+            echo "broadcast --url ws://127.0.0.1:$port/rooms/bench --receivers 200 --senders 1 --rate $rate --size 64"
+        fi
+        ;;
+    idle)
+        local dialects=rfc6455
+        [ "$server" = wsgate ] && dialects=rfc6455,hixie76
+        if [ "$server" = libwebsockets ]; then
+            echo "idle --url ws://127.0.0.1:$port/?mirror=idle --subprotocol lws-mirror-protocol --connections 10000 --dialects $dialects"
+        else
+            echo "idle --url ws://127.0.0.1:$port/echo --connections 10000 --dialects $dialects"
+        fi
+        ;;
+    bridge)
+        local path=/
+        [ "$server" = wsgate ] && path=/bridge
+        echo "bridge --url ws://127.0.0.1:$port$path --connections 4 --size 65536 --in-flight 4 --upstream-port 17001"
+        ;;
+    esac
+}
+
+run_server_scenario() { # scenario server
+    local scenario=$1 server=$2
+    start_server "$server" || return
+    local args
+    read -r -a args <<<"$(scenario_for "$scenario" "$server")"
+    for run in $(seq 1 "$RUNS"); do
+        bench_run "$scenario" "$server" "$run" "$BENCH" "${args[@]}" --duration "$DURATION" --server-pid "$SERVER_PID"
+    done
+    stop_server
+}
+
+for scenario in "${SCENARIOS[@]}"; do
+    echo "== $scenario"
+    case $scenario in
+    echo) for s in wsgate node-ws python-websockets python-websockets-uvloop hummingbird; do run_server_scenario echo "$s"; done ;;
+    broadcast | broadcast100)
+        for s in wsgate node-ws python-websockets python-websockets-uvloop libwebsockets hummingbird; do
+            run_server_scenario "$scenario" "$s"
+        done
+        ;;
+    idle)
+        for s in wsgate node-ws python-websockets python-websockets-uvloop libwebsockets hummingbird; do
+            run_server_scenario idle "$s"
+        done
+        ;;
+    bridge)
+        run_server_scenario bridge wsgate
+        run_server_scenario bridge websockify
+        for run in $(seq 1 "$RUNS"); do
+            SERVER_PID="" # the raw TCP bench measures its own echo child
+            bench_run bridge raw-tcp "$run" "$RAW_TCP" "$DURATION" 65536 4 4 17002
+        done
+        ;;
+    wss)
+        # Bulk: 4 connections x 64 KiB x 4 in flight through wsgate's /echo, ws:// then wss://.
+        start_server wsgate || continue
+        for run in $(seq 1 "$RUNS"); do
+            for scheme in ws wss; do
+                port=18080
+                [ $scheme = wss ] && port=18443
+                bench_run "bulk-$scheme" wsgate "$run" "$BENCH" echo --url "$scheme://127.0.0.1:$port/echo" \
+                    --connections 4 --size 65536 --in-flight 4 --duration "$DURATION" --server-pid "$SERVER_PID"
+            done
+        done
+        stop_server
+        ;;
+    *) echo "unknown scenario $scenario" ;;
+    esac
+done
+echo "done: $OUT (python3 Benchmarks/report.py $OUT)"
