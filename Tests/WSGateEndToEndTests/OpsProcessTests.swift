@@ -183,4 +183,35 @@ struct OpsProcessTests {
         #expect(missing.status == 1)
         #expect((missing.stdout + missing.stderr).contains("nope.yaml"), "\(missing.stdout) \(missing.stderr)")
     }
+
+    @Test func checkReportsUnusableCertificatesWithTheirPaths() throws {
+        let binary = try OpsGatewayProcess.requireBinary()
+        let directory = try opsTemporaryDirectory()
+        let file = directory + "/tls.yaml"
+        try """
+            listeners:
+              - bind: 127.0.0.1:0
+                tls: { cert: certs-dev/server.crt, key: certs-dev/other.key }
+              - bind: 127.0.0.1:0
+                tls: { cert: certs-dev/expired.crt, key: certs-dev/expired.key }
+              - bind: 127.0.0.1:0
+                tls: { cert: certs-dev/missing.crt, key: certs-dev/server.key }
+            routes:
+              - path: /echo
+                echo: true
+
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+        let result = try runProcess(binary, ["check", "--config", file])
+        let output = result.stdout + result.stderr
+        #expect(result.status == 1, "\(output)")
+        #expect(output.contains("other.key"), "the key that does not match names its file:\n\(output)")
+        #expect(output.contains("expired.crt"), "the expired certificate names its file:\n\(output)")
+        #expect(output.contains("missing.crt"), "the missing certificate names its file:\n\(output)")
+
+        let good = directory + "/good.yaml"
+        try "listeners:\n  - bind: 127.0.0.1:0\n    tls: { cert: certs-dev/server.crt, key: certs-dev/server.key }\nroutes:\n  - path: /echo\n    echo: true\n"
+            .write(toFile: good, atomically: true, encoding: .utf8)
+        let ok = try runProcess(binary, ["check", "--config", good])
+        #expect(ok.status == 0, "\(ok.stdout) \(ok.stderr)")
+    }
 }
