@@ -40,22 +40,7 @@ public enum RFC6455FrameEncoder {
         }
         if let key = maskingKey {
             out.writeBytes([key.0, key.1, key.2, key.3])
-            let start = out.writerIndex
-            out.writeImmutableBuffer(payload)
-            let base = start - out.readerIndex
-            let keyBytes = (key.0, key.1, key.2, key.3)
-            out.withUnsafeMutableReadableBytes { raw in
-                for i in 0..<length {
-                    let k: UInt8
-                    switch i & 3 {
-                    case 0: k = keyBytes.0
-                    case 1: k = keyBytes.1
-                    case 2: k = keyBytes.2
-                    default: k = keyBytes.3
-                    }
-                    raw[base + i] ^= k
-                }
-            }
+            WebSocketMasking.appendMasked(payload, key: key, to: &out)
         } else {
             out.writeImmutableBuffer(payload)
         }

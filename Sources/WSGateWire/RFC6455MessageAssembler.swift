@@ -54,7 +54,7 @@ public struct RFC6455MessageAssembler: Sendable {
         case 0x8, 0x9, 0xA:
             guard frame.fin else { return .fail(code: 1002, reason: "fragmented control frame") }
             guard frame.length <= 125 else { return .fail(code: 1002, reason: "control frame over 125 bytes") }
-            let payload = frame.maskKey == nil ? frame.data : frame.unmaskedData
+            let payload = Self.payload(of: frame)
             switch opcode {
             case 0x9: return .ping(payload)
             case 0xA: return .pong
@@ -81,7 +81,24 @@ public struct RFC6455MessageAssembler: Sendable {
         guard total <= self.maxMessageSize else {
             return .fail(code: 1009, reason: "message over \(self.maxMessageSize) bytes")
         }
-        let payload = frame.maskKey == nil ? frame.data : frame.unmaskedData
+        if var existing, let key = frame.maskKey {
+            // A continuation: unmask straight onto the end of the message so far.
+            let start = existing.writerIndex
+            WebSocketMasking.appendMasked(frame.data, key: WebSocketMasking.bytes(of: key), to: &existing)
+            if isText {
+                let ok = existing.withUnsafeReadableBytes { raw in
+                    self.validator.feed(UnsafeRawBufferPointer(rebasing: raw[(start - existing.readerIndex)...]))
+                }
+                guard ok else { return .fail(code: 1007, reason: "invalid UTF-8 in a text message") }
+                if frame.fin, !self.validator.isComplete {
+                    return .fail(code: 1007, reason: "text message ends inside a UTF-8 sequence")
+                }
+            }
+            if frame.fin { return .message(isText ? .text(existing) : .binary(existing)) }
+            self.state = .assembling(isText: isText, buffer: existing)
+            return .needMore
+        }
+        let payload = Self.payload(of: frame)
         if isText {
             if existing == nil { self.validator = UTF8Validator() }
             let ok = payload.withUnsafeReadableBytes { self.validator.feed($0) }
@@ -100,8 +117,8 @@ public struct RFC6455MessageAssembler: Sendable {
         if frame.fin {
             return .message(isText ? .text(buffer) : .binary(buffer))
         }
-        if existing == nil {
-            // Own the bytes: the first fragment may be a slice of the receive buffer.
+        if existing == nil && frame.maskKey == nil {
+            // Own the bytes: an unmasked first fragment is a slice of the receive buffer.
             var copy = ByteBuffer()
             copy.reserveCapacity(minimumWritableBytes: buffer.readableBytes)
             copy.writeImmutableBuffer(buffer)
@@ -109,6 +126,12 @@ public struct RFC6455MessageAssembler: Sendable {
         }
         self.state = .assembling(isText: isText, buffer: buffer)
         return .needMore
+    }
+
+    /// The frame's payload, unmasked into a buffer of its own (one pass, eight bytes at a time).
+    static func payload(of frame: WebSocketFrame) -> ByteBuffer {
+        guard let key = frame.maskKey else { return frame.data }
+        return WebSocketMasking.maskedCopy(of: frame.data, key: WebSocketMasking.bytes(of: key))
     }
 
     /// Section 5.5.1 and 7.4: an empty body, or a valid code and a UTF-8 reason.
