@@ -107,6 +107,13 @@ final class BridgeHandler: ChannelInboundHandler {
         guard let context = self.context, !self.isClosing else { return }
         let message: GatewayMessage
         switch self.encoding {
+        case .binary where !self.dialect.isHixie:
+            // Header and payload as two writes (gathered by writev): the upstream's bytes are not copied.
+            let header = RFC6455FrameEncoder.header(opcode: .binary, payloadLength: buffer.readableBytes)
+            context.write(Self.wrapOutboundOut(header), promise: nil)
+            context.write(Self.wrapOutboundOut(buffer), promise: nil)
+            self.metrics.messagesOut.add(1)
+            return
         case .binary:
             message = .binary(buffer)
         case .base64:

@@ -47,6 +47,22 @@ public enum RFC6455FrameEncoder {
         return out
     }
 
+    /// Only the header of an unmasked, unfragmented frame, for payloads written separately.
+    public static func header(opcode: Opcode, payloadLength length: Int, allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {
+        var out = allocator.buffer(capacity: Self.headerLength(payloadLength: length, masked: false))
+        out.writeInteger(0x80 | opcode.rawValue)
+        if length < 126 {
+            out.writeInteger(UInt8(length))
+        } else if length <= 0xFFFF {
+            out.writeInteger(UInt8(126))
+            out.writeInteger(UInt16(length))
+        } else {
+            out.writeInteger(UInt8(127))
+            out.writeInteger(UInt64(length))
+        }
+        return out
+    }
+
     /// A text or binary message as one unfragmented frame; a close as a close frame.
     public static func message(_ message: GatewayMessage, allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {
         switch message {

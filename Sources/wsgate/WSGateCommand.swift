@@ -44,6 +44,7 @@ struct Run: ParsableCommand {
         }
         let logger = Logger(label: "wsgate")
         ResourceLimits.raiseOpenFilesLimit(logger: logger)
+        ResourceLimits.tuneAllocator()
         let gateway: Gateway
         do {
             gateway = try Gateway(configuration: configuration, logger: logger)
