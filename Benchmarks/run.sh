@@ -51,9 +51,19 @@ HUMMINGBIRD="$BENCH_DIR/hummingbird-server/.build/release/HummingbirdBenchServer
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 # --- servers -----------------------------------------------------------------------------------------
-# name -> port
-declare -A PORT=([wsgate]=18080 [node-ws]=18081 [python-websockets]=18082 [python-websockets-uvloop]=18082
-    [libwebsockets]=18083 [hummingbird]=18084 [websockify]=18085)
+# name -> port. PORT_OFFSET moves every port (wsgate's, the peers', the bridge upstream's) so that a
+# run can sit beside another one on the machine: wsgate then runs a copy of wsgate-bench.yaml with
+# the ports moved.
+OFF=${PORT_OFFSET:-0}
+declare -A PORT=([wsgate]=$((18080 + OFF)) [node-ws]=$((18081 + OFF)) [python-websockets]=$((18082 + OFF))
+    [python-websockets-uvloop]=$((18082 + OFF)) [libwebsockets]=$((18083 + OFF)) [hummingbird]=$((18084 + OFF))
+    [websockify]=$((18085 + OFF)))
+WSS_PORT=$((18443 + OFF))
+UPSTREAM_PORT=$((17001 + OFF))
+RAW_PORT=$((17002 + OFF))
+WSGATE_CONFIG="$LOGDIR/wsgate-bench.yaml"
+sed -e "s/127.0.0.1:18080/127.0.0.1:${PORT[wsgate]}/; s/127.0.0.1:18443/127.0.0.1:$WSS_PORT/; s/127.0.0.1:17001/127.0.0.1:$UPSTREAM_PORT/" \
+    "$BENCH_DIR/wsgate-bench.yaml" >"$WSGATE_CONFIG"
 SERVER_PID=""
 SERVER_PORT=""
 STARTS=0
@@ -66,14 +76,19 @@ start_server() { # name
     STARTS=$((STARTS + 1))
     [ "$name" = wsgate ] || port=$((port + 100 * STARTS))
     SERVER_PORT=$port
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+        echo "  port $port is already in use (another run on this machine?): $name not benchmarked; try PORT_OFFSET"
+        SERVER_PID=""
+        return 1
+    fi
     case $name in
-    wsgate) exec "$WSGATE" --config "$BENCH_DIR/wsgate-bench.yaml" ;;
+    wsgate) exec "$WSGATE" --config "$WSGATE_CONFIG" ;;
     node-ws) NODE_PATH=/usr/share/nodejs exec node "$BENCH_DIR/peers/node-ws-server.js" "$port" ;;
     python-websockets) exec /usr/bin/python3 "$BENCH_DIR/peers/python-websockets-server.py" "$port" ;;
     python-websockets-uvloop) exec /usr/bin/python3 "$BENCH_DIR/peers/python-websockets-server.py" "$port" --uvloop ;;
     libwebsockets) exec libwebsockets-test-server --port="$port" -d 1 ;;
     hummingbird) exec "$HUMMINGBIRD" "$port" ;;
-    websockify) exec /usr/bin/python3 /usr/bin/websockify "127.0.0.1:$port" 127.0.0.1:17001 ;;
+    websockify) exec /usr/bin/python3 /usr/bin/websockify "127.0.0.1:$port" "127.0.0.1:$UPSTREAM_PORT" ;;
     esac >"$LOGDIR/$name.log" 2>&1 &
     SERVER_PID=$!
     for _ in $(seq 1 100); do
@@ -167,7 +182,7 @@ scenario_for() { # scenario server
     bridge)
         local path=/
         [ "$server" = wsgate ] && path=/bridge
-        echo "bridge --url ws://127.0.0.1:$port$path --connections 4 --size 65536 --in-flight 4 --upstream-port 17001"
+        echo "bridge --url ws://127.0.0.1:$port$path --connections 4 --size 65536 --in-flight 4 --upstream-port $UPSTREAM_PORT"
         ;;
     esac
 }
@@ -202,7 +217,7 @@ for scenario in "${SCENARIOS[@]}"; do
         run_server_scenario bridge websockify
         for run in $(seq 1 "$RUNS"); do
             SERVER_PID="" # the raw TCP bench measures its own echo child
-            bench_run bridge raw-tcp "$run" "$RAW_TCP" "$DURATION" 65536 4 4 17002
+            bench_run bridge raw-tcp "$run" "$RAW_TCP" "$DURATION" 65536 4 4 "$RAW_PORT"
         done
         ;;
     wss)
@@ -210,8 +225,8 @@ for scenario in "${SCENARIOS[@]}"; do
         start_server wsgate || continue
         for run in $(seq 1 "$RUNS"); do
             for scheme in ws wss; do
-                port=18080
-                [ $scheme = wss ] && port=18443
+                port=${PORT[wsgate]}
+                [ $scheme = wss ] && port=$WSS_PORT
                 bench_run "bulk-$scheme" wsgate "$run" "$BENCH" echo --url "$scheme://127.0.0.1:$port/echo" \
                     --connections 4 --size 65536 --in-flight 4 --duration "$DURATION" --server-pid "$SERVER_PID"
             done
