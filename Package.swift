@@ -5,6 +5,7 @@ import PackageDescription
 // - swift-nio: the I/O foundation (event loops, channels, ByteBuffer, the RFC 6455 frame codec).
 // - swift-argument-parser: the `wsgate` / `wsgate check` / `wsgate-bench` command lines.
 // - swift-log: one logging API for the gateway core and the executables.
+// - swift-metrics + swift-prometheus: the gateway's counters, exported at /metrics in Prometheus text.
 // - hdrhistogram-swift: latency percentiles (p50/p99/max) in wsgate-bench.
 // - OpenSSL (system, libssl-dev): TLS termination and the SHA-1/MD5 digests of the handshakes.
 let nio = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
@@ -28,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
@@ -36,7 +39,11 @@ let package = Package(
         .target(name: "WSGateTLS", dependencies: ["COpenSSL", nio]),
         .target(
             name: "WSGateCore",
-            dependencies: ["WSGateWire", "WSGateConfig", "WSGateTLS", nio, nioPosix, nioWebSocket, concurrency, logging]
+            dependencies: [
+                "WSGateWire", "WSGateConfig", "WSGateTLS", nio, nioPosix, nioWebSocket, concurrency, logging,
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
         ),
         .target(name: "WSGateClient", dependencies: ["WSGateWire", "WSGateTLS", nio, nioPosix, nioWebSocket]),
         .executableTarget(name: "wsgate", dependencies: ["WSGateCore", "WSGateConfig", argumentParser, logging]),

@@ -18,43 +18,9 @@ enum AdminServer {
             .wait()
     }
 
-    /// The body of `/metrics`.
+    /// The body of `/metrics`: the gateway's Prometheus registry.
     static func prometheusText(_ gateway: Gateway) -> String {
-        let m = gateway.metrics
-        var out = ""
-        func metric(_ name: String, _ type: String, _ help: String, _ samples: [(String, Int)]) {
-            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
-            for (labels, value) in samples { out += "\(name)\(labels) \(value)\n" }
-        }
-        var open: [(String, Int)] = []
-        var total: [(String, Int)] = []
-        for dialect in ["hixie75", "hixie76", "rfc6455"] {
-            for tls in [false, true] {
-                let cells = m.cells(dialect: dialect, isTLS: tls)
-                let labels = "{dialect=\"\(dialect)\",tls=\"\(tls)\"}"
-                open.append((labels, cells.open.load))
-                total.append((labels, cells.total.load))
-            }
-        }
-        metric("wsgate_connections_open", "gauge", "Open TCP connections on the public listeners.", [("", m.connectionsOpen.load)])
-        metric("wsgate_connections_accepted_total", "counter", "TCP connections accepted.", [("", m.connectionsAccepted.load)])
-        metric("wsgate_websockets_open", "gauge", "Open WebSocket connections.", open)
-        metric("wsgate_websockets_total", "counter", "WebSocket connections opened.", total)
-        metric(
-            "wsgate_handshake_refusals_total", "counter", "Requests refused, by HTTP status.",
-            m.refusalCounts.sorted { $0.key < $1.key }.map { ("{reason=\"\($0.key)\"}", $0.value) })
-        metric("wsgate_messages_in_total", "counter", "Messages received from clients.", [("", m.messagesIn.load)])
-        metric("wsgate_bytes_in_total", "counter", "Payload bytes received from clients.", [("", m.bytesIn.load)])
-        metric("wsgate_messages_out_total", "counter", "Messages written to clients.", [("", m.messagesOut.load)])
-        let rooms = gateway.rooms.snapshot()
-        metric("wsgate_rooms", "gauge", "Rooms that exist.", [("", rooms.count)])
-        metric("wsgate_room_members", "gauge", "Members of all rooms.", [("", m.roomMembers.load)])
-        metric("wsgate_room_messages_total", "counter", "Messages published to rooms.", [("", m.roomMessages.load)])
-        metric("wsgate_room_deliveries_total", "counter", "Room messages delivered to members.", [("", m.roomDeliveries.load)])
-        metric("wsgate_slow_consumer_closes_total", "counter", "Members closed as slow consumers.", [("", m.slowConsumerCloses.load)])
-        metric("wsgate_upstream_connects_total", "counter", "Upstream connections opened.", [("", m.upstreamConnects.load)])
-        metric("wsgate_upstream_failures_total", "counter", "Upstream connections that failed.", [("", m.upstreamFailures.load)])
-        return out
+        gateway.metrics.prometheusText(rooms: gateway.rooms.snapshot().count)
     }
 
     /// The body of `/rooms`.

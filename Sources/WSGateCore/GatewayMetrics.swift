@@ -1,61 +1,130 @@
+import CoreMetrics
+import Prometheus
 import Synchronization
 
-/// A counter or gauge that any thread may change: one relaxed atomic.
+/// A counter or gauge that any thread may change: one relaxed atomic that the gateway reads for
+/// its own decisions (route caps, tests), and the swift-metrics instrument it reports through.
 public final class MetricCell: Sendable {
+    private enum Instrument: Sendable {
+        case counter(CoreMetrics.Counter)
+        case meter(CoreMetrics.Meter)
+        case none
+    }
+
     private let value = Atomic<Int>(0)
-    public init() {}
+    private let instrument: Instrument
+
+    /// An unexported cell.
+    public init() {
+        self.instrument = .none
+    }
+
+    /// A monotonic counter, exported as `label`.
+    init(counter label: String, dimensions: [(String, String)] = [], factory: MetricsFactory) {
+        self.instrument = .counter(CoreMetrics.Counter(label: label, dimensions: dimensions, factory: factory))
+    }
+
+    /// A gauge that goes up and down, exported as `label`.
+    init(gauge label: String, dimensions: [(String, String)] = [], factory: MetricsFactory) {
+        self.instrument = .meter(CoreMetrics.Meter(label: label, dimensions: dimensions, factory: factory))
+    }
+
     /// Adds `delta` (negative for a gauge going down).
-    public func add(_ delta: Int) { self.value.add(delta, ordering: .relaxed) }
+    public func add(_ delta: Int) {
+        self.value.add(delta, ordering: .relaxed)
+        switch self.instrument {
+        case .counter(let counter): if delta > 0 { counter.increment(by: delta) }
+        case .meter(let meter): if delta >= 0 { meter.increment(by: Double(delta)) } else { meter.decrement(by: Double(-delta)) }
+        case .none: break
+        }
+    }
+
     /// Adds one and returns the new value.
-    public func increment() -> Int { self.value.add(1, ordering: .relaxed).newValue }
+    public func increment() -> Int {
+        let new = self.value.add(1, ordering: .relaxed).newValue
+        switch self.instrument {
+        case .counter(let counter): counter.increment()
+        case .meter(let meter): meter.increment()
+        case .none: break
+        }
+        return new
+    }
+
     /// The current value.
     public var load: Int { self.value.load(ordering: .relaxed) }
 }
 
-/// The gateway's counters and gauges, read by `/metrics` (SPEC "Observability").
+/// The gateway's counters and gauges (SPEC "Observability"), counted through swift-metrics into a
+/// Prometheus registry of the gateway's own (swift-prometheus), which `/metrics` emits.
 ///
-/// Labelled series (dialect × TLS, refusal reason) are kept as fixed cells or a locked table, so
-/// that the hot path is one atomic add.
+/// The registry is per gateway, not the process-wide `MetricsSystem`, so that several gateways in
+/// one process (the tests) keep their counts apart. Labelled series (dialect × TLS) are created up
+/// front, so the hot path is an atomic add and the instrument's own.
 public final class GatewayMetrics: Sendable {
     /// Dialect × TLS cells for open connections and connections in total.
     public struct DialectCells: Sendable {
-        public let open = MetricCell()
-        public let total = MetricCell()
+        public let open: MetricCell
+        public let total: MetricCell
     }
 
+    /// The Prometheus registry `/metrics` emits.
+    public let registry = PrometheusCollectorRegistry()
+    private let factory: PrometheusMetricsFactory
+
     /// Connections accepted on the public listeners, open now.
-    public let connectionsOpen = MetricCell()
+    public let connectionsOpen: MetricCell
     /// Connections accepted since start.
-    public let connectionsAccepted = MetricCell()
+    public let connectionsAccepted: MetricCell
     /// WebSocket connections by dialect label and TLS.
     public let webSockets: [String: DialectCells]
     /// Messages received from clients.
-    public let messagesIn = MetricCell()
+    public let messagesIn: MetricCell
     /// Payload bytes received from clients.
-    public let bytesIn = MetricCell()
+    public let bytesIn: MetricCell
     /// Messages sent to clients (each delivery counts once).
-    public let messagesOut = MetricCell()
+    public let messagesOut: MetricCell
     /// Messages published to rooms.
-    public let roomMessages = MetricCell()
+    public let roomMessages: MetricCell
     /// Deliveries of room messages to members.
-    public let roomDeliveries = MetricCell()
+    public let roomDeliveries: MetricCell
     /// Room members now.
-    public let roomMembers = MetricCell()
+    public let roomMembers: MetricCell
     /// Members closed as slow consumers.
-    public let slowConsumerCloses = MetricCell()
+    public let slowConsumerCloses: MetricCell
     /// Upstream connects that succeeded.
-    public let upstreamConnects = MetricCell()
+    public let upstreamConnects: MetricCell
     /// Upstream connects that failed.
-    public let upstreamFailures = MetricCell()
-    /// Handshake refusals by HTTP status.
-    private let refusals = Mutex<[String: Int]>([:])
+    public let upstreamFailures: MetricCell
+    /// Rooms that exist, set when `/metrics` is read.
+    let rooms: CoreMetrics.Gauge
+    /// Handshake refusals by reason (the HTTP status, or `tls`, `timeout`, ...).
+    private let refusals = Mutex<[String: MetricCell]>([:])
 
     public init() {
+        let factory = PrometheusMetricsFactory(registry: self.registry)
+        self.factory = factory
+        self.connectionsOpen = MetricCell(gauge: "wsgate_connections_open", factory: factory)
+        self.connectionsAccepted = MetricCell(counter: "wsgate_connections_accepted_total", factory: factory)
         var cells: [String: DialectCells] = [:]
         for dialect in ["hixie75", "hixie76", "rfc6455"] {
-            for tls in ["true", "false"] { cells["\(dialect)|\(tls)"] = DialectCells() }
+            for tls in ["true", "false"] {
+                let labels = [("dialect", dialect), ("tls", tls)]
+                cells["\(dialect)|\(tls)"] = DialectCells(
+                    open: MetricCell(gauge: "wsgate_websockets_open", dimensions: labels, factory: factory),
+                    total: MetricCell(counter: "wsgate_websockets_total", dimensions: labels, factory: factory))
+            }
         }
         self.webSockets = cells
+        self.messagesIn = MetricCell(counter: "wsgate_messages_in_total", factory: factory)
+        self.bytesIn = MetricCell(counter: "wsgate_bytes_in_total", factory: factory)
+        self.messagesOut = MetricCell(counter: "wsgate_messages_out_total", factory: factory)
+        self.roomMessages = MetricCell(counter: "wsgate_room_messages_total", factory: factory)
+        self.roomDeliveries = MetricCell(counter: "wsgate_room_deliveries_total", factory: factory)
+        self.roomMembers = MetricCell(gauge: "wsgate_room_members", factory: factory)
+        self.slowConsumerCloses = MetricCell(counter: "wsgate_slow_consumer_closes_total", factory: factory)
+        self.upstreamConnects = MetricCell(counter: "wsgate_upstream_connects_total", factory: factory)
+        self.upstreamFailures = MetricCell(counter: "wsgate_upstream_failures_total", factory: factory)
+        self.rooms = CoreMetrics.Gauge(label: "wsgate_rooms", factory: factory)
     }
 
     /// The cells for a dialect label and TLS flag.
@@ -65,9 +134,21 @@ public final class GatewayMetrics: Sendable {
 
     /// Counts a refusal under its reason label.
     public func countRefusal(_ reason: String) {
-        self.refusals.withLock { $0[reason, default: 0] += 1 }
+        let cell = self.refusals.withLock { cells in
+            if let cell = cells[reason] { return cell }
+            let cell = MetricCell(counter: "wsgate_handshake_refusals_total", dimensions: [("reason", reason)], factory: self.factory)
+            cells[reason] = cell
+            return cell
+        }
+        cell.add(1)
     }
 
     /// Refusal counts by reason.
-    public var refusalCounts: [String: Int] { self.refusals.withLock { $0 } }
+    public var refusalCounts: [String: Int] { self.refusals.withLock { $0.mapValues(\.load) } }
+
+    /// The Prometheus text exposition (format 0.0.4) of every series.
+    public func prometheusText(rooms: Int) -> String {
+        self.rooms.record(rooms)
+        return self.registry.emitToString()
+    }
 }

@@ -6,7 +6,7 @@ import Testing
 struct OpsAdminTests {
     static func value(_ text: String, _ series: String) -> Int? {
         for line in text.split(separator: "\n") where line.hasPrefix(series + " ") {
-            return Int(line.split(separator: " ").last ?? "")
+            return Double(line.split(separator: " ").last ?? "").map { Int($0) }  // gauges are floats ("1.0")
         }
         return nil
     }
