@@ -224,7 +224,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
         case .echo:
             let session = WebSocketSessionHandler(
-                dialect: dialect, target: .echo, rooms: self.runtime.rooms, metrics: self.runtime.metrics, logger: self.info.logger)
+                dialect: dialect, target: .echo, sendQueueBytes: match.route.limits.sendQueueBytes, rooms: self.runtime.rooms, metrics: self.runtime.metrics, logger: self.info.logger)
             self.install(context: context, head: head, match: match, dialect: dialect, response: response, session: session, rest: rest)
         case .room:
             let name = match.roomName ?? ""
@@ -232,7 +232,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
                 name: name, historyLimit: self.runtime.historyLimit(room: name, default: match.route.history),
                 includeSender: match.route.includeSender, announce: match.route.announce)
             let session = WebSocketSessionHandler(
-                dialect: dialect, target: target, rooms: self.runtime.rooms, metrics: self.runtime.metrics, logger: self.info.logger)
+                dialect: dialect, target: target, sendQueueBytes: match.route.limits.sendQueueBytes, rooms: self.runtime.rooms, metrics: self.runtime.metrics, logger: self.info.logger)
             self.install(context: context, head: head, match: match, dialect: dialect, response: response, session: session, rest: rest)
         case .staticFiles:
             self.refuse(context: context, .upgradeOnStaticRoute(path: head.path), head: head, dialect: dialect.label)
@@ -278,7 +278,9 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         self.info.accounting.dialectCells = cells
         context.channel.setOption(
             ChannelOptions.writeBufferWaterMark,
-            value: .init(low: max(1, limits.sendQueueBytes / 2), high: max(2, limits.sendQueueBytes))
+            value: .init(
+                low: WebSocketSessionHandler.channelShare(of: limits.sendQueueBytes) / 2,
+                high: WebSocketSessionHandler.channelShare(of: limits.sendQueueBytes))
         ).whenFailure { _ in }
         self.logHandshake(head: head, dialect: dialect.label, status: 101, reason: nil)
         context.write(Self.wrapOutboundOut(response), promise: nil)

@@ -30,8 +30,14 @@ final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink {
     private var member: RoomMember?
     private var room: Room?
     private var needsFlush = false
+    /// Room frames the channel has not taken yet (its own buffer holds half of `send_queue_bytes`).
+    private var queued = CircularBuffer<ByteBuffer>(initialCapacity: 0)
+    private var queuedBytes = 0
+    private let queueLimit: Int
 
-    init(dialect: WebSocketDialect, target: SessionTarget, rooms: RoomRegistry, metrics: GatewayMetrics, logger: Logger) {
+    /// `sendQueueBytes`: the route's `send_queue_bytes`; the channel's write watermark holds half of it.
+    init(dialect: WebSocketDialect, target: SessionTarget, sendQueueBytes: Int, rooms: RoomRegistry, metrics: GatewayMetrics, logger: Logger) {
+        self.queueLimit = max(1, sendQueueBytes - Self.channelShare(of: sendQueueBytes))
         self.dialect = dialect
         self.target = target
         self.rooms = rooms
@@ -47,8 +53,11 @@ final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink {
                 includeSender: includeSender, announces: announce, sink: self)
             self.member = member
             self.room = self.rooms.join(member, room: name, historyLimit: historyLimit)
-            // The history replay alone may have passed send_queue_bytes.
-            if !context.channel.isWritable { self.closeAsSlowConsumer(context: context) }
+            if member.sink == nil, let room = self.room {
+                // The history replay alone passed send_queue_bytes: out again.
+                self.room = nil
+                self.rooms.leave(member, room: room)
+            }
         }
     }
 
@@ -100,7 +109,7 @@ final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink {
             // Backpressure: read no more from a client that does not read what we send it.
             context.channel.setOption(ChannelOptions.autoRead, value: isWritable).whenFailure { _ in }
         case .room:
-            if !isWritable { self.closeAsSlowConsumer(context: context) }
+            if isWritable { self.drainQueue(context: context) }
         }
         context.fireChannelWritabilityChanged()
     }
@@ -111,7 +120,14 @@ final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink {
     // through `welcome`, before `self.room` is assigned) until `leaveRoom` clears it.
     func roomWrite(_ frame: ByteBuffer) {
         guard self.member?.sink != nil, let context = self.context else { return }
-        context.write(Self.wrapOutboundOut(frame), promise: nil)
+        if self.queued.isEmpty && context.channel.isWritable {
+            context.write(Self.wrapOutboundOut(frame), promise: nil)
+            return
+        }
+        // The channel holds its half of send_queue_bytes: the rest waits here, not yet begun.
+        self.queued.append(frame)
+        self.queuedBytes += frame.readableBytes
+        if self.queuedBytes > self.queueLimit { self.closeAsSlowConsumer(context: context) }
     }
 
     func roomFlush() {
@@ -119,13 +135,37 @@ final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink {
         context.flush()
     }
 
+    /// Moves queued frames into the channel while it takes them.
+    private func drainQueue(context: ChannelHandlerContext) {
+        guard !self.queued.isEmpty else { return }
+        while context.channel.isWritable, let frame = self.queued.popFirst() {
+            self.queuedBytes -= frame.readableBytes
+            context.write(Self.wrapOutboundOut(frame), promise: nil)
+        }
+        context.flush()
+    }
+
     /// A member whose unsent bytes passed `send_queue_bytes`: counted, out of the room, closed 1008.
+    /// Frames queued but not begun are discarded in favour of the close frame (SPEC "Fine print").
     private func closeAsSlowConsumer(context: ChannelHandlerContext) {
-        guard let room = self.room else { return }
+        self.queued.removeAll()
+        self.queuedBytes = 0
+        guard let member = self.member, member.sink != nil else { return }  // closed already
         self.metrics.slowConsumerCloses.add(1)
-        self.logger.warning("slow consumer closed", metadata: ["wsgate.room": "\(room.name)"])
-        self.leaveRoom()
+        if case .room(let name, _, _, _) = self.target {
+            self.logger.warning("slow consumer closed", metadata: ["wsgate.room": "\(name)"])
+        }
+        member.sink = nil  // receives nothing more; during `join`, handlerAdded takes it out again
+        if let room = self.room {
+            self.room = nil
+            self.rooms.leave(member, room: room)
+        }
         context.triggerUserOutboundEvent(WebSocketCloseRequest(code: 1008, reason: "slow consumer"), promise: nil)
+    }
+
+    /// The part of `send_queue_bytes` left in the channel's own buffer (its high watermark).
+    static func channelShare(of sendQueueBytes: Int) -> Int {
+        max(2, sendQueueBytes / 2)
     }
 
     private func leaveRoom() {

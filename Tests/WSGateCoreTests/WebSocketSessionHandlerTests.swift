@@ -1,0 +1,87 @@
+import Logging
+import NIOCore
+import NIOEmbedded
+import NIOWebSocket
+import Testing
+import WSGateWire
+@testable import WSGateCore
+
+/// A room member on an `EmbeddedChannel`: the RFC 6455 frame handler and the session.
+private final class Member {
+    let channel = EmbeddedChannel()
+    let metrics: GatewayMetrics
+
+    init(rooms: RoomRegistry, metrics: GatewayMetrics, sendQueueBytes: Int) throws {
+        self.metrics = metrics
+        try self.channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        try self.channel.pipeline.syncOperations.addHandlers([
+            RFC6455FrameHandler(
+                maxMessageSize: 1 << 16, keepalive: Keepalive(pingIntervalSeconds: 0, idleTimeoutSeconds: 0),
+                metrics: metrics, logger: Logger(label: "test")),
+            WebSocketSessionHandler(
+                dialect: .rfc6455(version: 13),
+                target: .room(name: "r", historyLimit: 0, includeSender: true, announce: false),
+                sendQueueBytes: sendQueueBytes, rooms: rooms, metrics: metrics, logger: Logger(label: "test")),
+        ])
+    }
+
+    /// Every frame written so far, as (opcode, payload).
+    func written() throws -> [(UInt8, [UInt8])] {
+        var frames: [(UInt8, [UInt8])] = []
+        while var buffer = try self.channel.readOutbound(as: ByteBuffer.self) {
+            while buffer.readableBytes >= 2 {
+                let first = buffer.readInteger(as: UInt8.self)!
+                var length = Int(buffer.readInteger(as: UInt8.self)! & 0x7F)
+                if length == 126 { length = Int(buffer.readInteger(as: UInt16.self)!) }
+                frames.append((first & 0x0F, buffer.readBytes(length: length)!))
+            }
+        }
+        return frames
+    }
+}
+
+@Suite struct WebSocketSessionHandlerTests {
+    @Test func queuedFramesAreDiscardedInFavourOfTheCloseFrameForASlowConsumer() throws {
+        let metrics = GatewayMetrics()
+        let rooms = RoomRegistry(metrics: metrics)
+        let member = try Member(rooms: rooms, metrics: metrics, sendQueueBytes: 1000)
+        // The client stops reading: the channel takes no more, so room frames queue in the session.
+        member.channel.isWritable = false
+        let publisher = RoomMember(
+            id: 999_999, eventLoop: member.channel.embeddedEventLoop, isHixie: false, includeSender: false, announces: false,
+            sink: NullSink())
+        let shared = rooms.join(publisher, room: "r", historyLimit: 0)
+        for i in 0..<5 { shared.publish(.text("message \(i) " + String(repeating: "x", count: 200)), from: publisher.id) }
+        member.channel.embeddedEventLoop.run()
+        let frames = try member.written()
+        #expect(frames.count == 1, "nothing but the close frame was written: \(frames.map(\.0))")
+        #expect(frames.first?.0 == 0x8)
+        #expect(frames.first.map { Array($0.1.prefix(2)) } == [0x03, 0xF0], "close code 1008")
+        #expect(metrics.slowConsumerCloses.load == 1)
+        #expect(rooms.snapshot().first?.members == 1, "the slow member left the room")
+    }
+
+    @Test func queuedFramesGoOutInOrderOnceTheClientReadsAgain() throws {
+        let metrics = GatewayMetrics()
+        let rooms = RoomRegistry(metrics: metrics)
+        let member = try Member(rooms: rooms, metrics: metrics, sendQueueBytes: 1 << 20)
+        member.channel.isWritable = false
+        let publisher = RoomMember(
+            id: 999_998, eventLoop: member.channel.embeddedEventLoop, isHixie: false, includeSender: false, announces: false,
+            sink: NullSink())
+        let shared = rooms.join(publisher, room: "r", historyLimit: 0)
+        for i in 0..<3 { shared.publish(.text("m\(i)"), from: publisher.id) }
+        member.channel.embeddedEventLoop.run()
+        #expect(try member.written().isEmpty, "held while the channel is not writable")
+        member.channel.isWritable = true
+        member.channel.pipeline.fireChannelWritabilityChanged()
+        let frames = try member.written()
+        #expect(frames.map { String(decoding: $0.1, as: UTF8.self) } == ["m0", "m1", "m2"])
+        #expect(metrics.slowConsumerCloses.load == 0)
+    }
+}
+
+private final class NullSink: RoomMemberSink {
+    func roomWrite(_ frame: ByteBuffer) {}
+    func roomFlush() {}
+}
