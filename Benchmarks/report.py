@@ -57,6 +57,10 @@ def derive(r):
 def group(records):
     out = {}
     for r in records:
+        # Idle RSS growth is only meaningful on a freshly started server: results written before
+        # run.sh restarted the server for every idle run keep their first run only.
+        if r["scenario"] == "idle" and not r.get("fresh_server_per_run") and r["run"] != 1:
+            continue
         out.setdefault((r["scenario"], r["server"]), []).append(derive(r))
     return out
 

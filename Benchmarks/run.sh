@@ -140,7 +140,7 @@ import json, sys
 scenario, server, run, cpu, t0, t1, tb, ta, result = sys.argv[1:]
 user, system = (float(x) for x in cpu.split()[-2:])
 record = {"scenario": scenario, "server": server, "run": int(run), "client_cpu_s": round(user + system, 3),
-          "client_wall_s": round(float(t1) - float(t0), 3),
+          "client_wall_s": round(float(t1) - float(t0), 3), "fresh_server_per_run": True,
           "server_tree_cpu_s": round(float(ta.split()[0]) - float(tb.split()[0]), 3),
           "result": json.loads(result)}
 print(json.dumps(record))
@@ -188,11 +188,17 @@ scenario_for() { # scenario server
 }
 
 run_server_scenario() { # scenario server
+    # idle measures RSS growth per connection: a server keeps the memory its first run grew, so every
+    # idle run gets a freshly started server.
     local scenario=$1 server=$2
     start_server "$server" || return
     local args
-    read -r -a args <<<"$(scenario_for "$scenario" "$server")"
     for run in $(seq 1 "$RUNS"); do
+        if [ "$scenario" = idle ] && [ "$run" -gt 1 ]; then
+            stop_server
+            start_server "$server" || return
+        fi
+        read -r -a args <<<"$(scenario_for "$scenario" "$server")"
         bench_run "$scenario" "$server" "$run" "$BENCH" "${args[@]}" --duration "$DURATION" --server-pid "$SERVER_PID"
     done
     stop_server
