@@ -35,6 +35,9 @@ final class ByteBufferBIO {
     }
 
     /// Queues ciphertext received from the peer, in any split, for OpenSSL to read.
+    /// Ciphertext received and not yet decrypted, in bytes (an upper bound of the plaintext in it).
+    var pendingInbound: Int { Int(gw_BIO_ctrl_pending(self.inbound)) }
+
     func receive(_ buffer: ByteBuffer) {
         buffer.withUnsafeReadableBytes { bytes in
             var offset = 0

@@ -123,11 +123,13 @@ final class TLSConnection {
     /// Decrypts what is available, up to `maximumReadChunk` bytes. `.incomplete`: nothing more until
     /// more ciphertext arrives.
     func readPlaintext(allocator: ByteBufferAllocator) -> TLSStepResult<ReadOutcome> {
-        var buffer = allocator.buffer(capacity: 16 * 1024)
+        // Sized from the ciphertext waiting, so the buffer does not regrow (and copy) record by record.
+        let expected = min(Self.maximumReadChunk, max(1024, self.bio.pendingInbound + 1024))
+        var buffer = allocator.buffer(capacity: expected)
         while buffer.readableBytes < Self.maximumReadChunk {
             ERR_clear_error()
             var code: Int32 = SSL_ERROR_NONE
-            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 16 * 1024) { target in
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: min(16 * 1024, max(1024, self.bio.pendingInbound))) { target in
                 let count = min(target.count, Self.maximumReadChunk)
                 let rc = SSL_read(self.ssl, target.baseAddress!, Int32(count))
                 if rc > 0 { return Int(rc) }
