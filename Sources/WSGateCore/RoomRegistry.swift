@@ -1,4 +1,5 @@
 import NIOConcurrencyHelpers
+import NIOCore
 
 /// All rooms of the process, by name (room names are global: routes naming the same room share it).
 ///
@@ -8,15 +9,18 @@ public final class RoomRegistry: @unchecked Sendable {
     private var rooms: [String: Room] = [:]
     private let metrics: GatewayMetrics
 
-    init(metrics: GatewayMetrics) {
+    private let coalescingWindow: TimeAmount
+
+    init(metrics: GatewayMetrics, coalescingWindow: TimeAmount = Room.defaultCoalescingWindow) {
         self.metrics = metrics
+        self.coalescingWindow = coalescingWindow
     }
 
     /// Joins `member` to room `name`, creating it with `historyLimit` if it does not exist.
     func join(_ member: RoomMember, room name: String, historyLimit: Int) -> Room {
         let (room, replay): (Room, [RoomDelivery]) = self.lock.withLock {
             let room = self.rooms[name] ?? {
-                let room = Room(name: name, historyLimit: historyLimit, metrics: self.metrics)
+                let room = Room(name: name, historyLimit: historyLimit, metrics: self.metrics, coalescingWindow: self.coalescingWindow)
                 self.rooms[name] = room
                 return room
             }()

@@ -29,7 +29,10 @@ private final class Fixture {
     var sinks: [RecordingSink] = []  // members hold their sinks weakly
     private var nextID: UInt64 = 1_000_000
 
-    init() { self.registry = RoomRegistry(metrics: self.metrics) }
+    /// `coalescingWindow` zero: every publish is delivered at the loop's next turn.
+    init(coalescingWindow: TimeAmount = .zero) {
+        self.registry = RoomRegistry(metrics: self.metrics, coalescingWindow: coalescingWindow)
+    }
 
     func join(_ room: String, loop: Int, history: Int = 0, includeSender: Bool = true, announce: Bool = false)
         -> (member: RoomMember, sink: RecordingSink, room: Room)
@@ -67,6 +70,27 @@ struct RoomTests {
         #expect(a.room === b.room)
         #expect(fixture.metrics.roomMessages.load == 30)
         #expect(fixture.metrics.roomDeliveries.load == 90)
+    }
+
+    @Test func atHighRatesMessagesWithinTheWindowGoOutTogetherAndInOrder() {
+        let fixture = Fixture(coalescingWindow: .milliseconds(4))
+        let a = fixture.join("r", loop: 0)
+        let loop = fixture.loops[0]
+        a.room.publish(.text("m0"), from: nil)
+        loop.run()
+        #expect(a.sink.texts == ["m0"], "the first message after a quiet spell goes at once")
+        #expect(a.sink.flushes == 1)
+        a.room.publish(.text("m1"), from: nil)
+        a.room.publish(.text("m2"), from: nil)
+        loop.advanceTime(by: .milliseconds(3))
+        #expect(a.sink.texts == ["m0"], "within the window after a delivery, messages wait")
+        loop.advanceTime(by: .milliseconds(1))
+        #expect(a.sink.texts == ["m0", "m1", "m2"], "then go out together, in order")
+        #expect(a.sink.flushes == 2, "one flush for both")
+        loop.advanceTime(by: .milliseconds(10))
+        a.room.publish(.text("m3"), from: nil)
+        loop.run()
+        #expect(a.sink.texts == ["m0", "m1", "m2", "m3"], "after a quiet window, at once again")
     }
 
     @Test func writesOfOneDrainAreFlushedOnce() {
