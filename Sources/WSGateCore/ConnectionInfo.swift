@@ -14,4 +14,7 @@ struct ConnectionInfo {
     var logger: Logger
     /// The connection's counters, released when it closes.
     let accounting: ConnectionAccounting
+    /// When it was accepted: the handshake must be complete `handshake_timeout_ms` after this,
+    /// however many stages (TLS sniffing, TLS, the request head) it goes through.
+    let acceptedAt: NIODeadline
 }

@@ -181,7 +181,8 @@ public final class Gateway: @unchecked Sendable {
         let accounting = ConnectionAccounting(channel: channel, metrics: metrics)
         let peer = channel.remoteAddress.map { "\($0)" } ?? "?"
         let logger = self.logger
-        let info = ConnectionInfo(runtime: runtime, isTLS: false, peer: peer, logger: logger, accounting: accounting)
+        let info = ConnectionInfo(
+            runtime: runtime, isTLS: false, peer: peer, logger: logger, accounting: accounting, acceptedAt: .now())
         let limit = runtime.configuration.limits.maxConnections
         if metrics.connectionsOpen.load > limit {
             try channel.pipeline.syncOperations.addHandler(RefuseOnActiveHandler(refusal: .full(limit: limit), logger: logger, metrics: metrics))

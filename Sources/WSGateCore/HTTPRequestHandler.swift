@@ -40,7 +40,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         let limit = self.runtime.configuration.limits.handshakeTimeoutMs
         if limit > 0 {
-            self.timeout = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(limit))) {
+            self.timeout = context.eventLoop.assumeIsolated().scheduleTask(deadline: self.info.acceptedAt + .milliseconds(Int64(limit))) {
                 self.info.logger.info("handshake timeout", metadata: ["wsgate.peer": "\(self.info.peer)", "wsgate.timeout_ms": "\(limit)"])
                 self.runtime.metrics.countRefusal("timeout")
                 context.close(promise: nil)

@@ -25,7 +25,7 @@ final class TLSSniffHandler: ChannelInboundHandler, RemovableChannelHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         let limit = self.info.runtime.configuration.limits.handshakeTimeoutMs
         guard limit > 0 else { return }
-        self.timeout = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(limit))) {
+        self.timeout = context.eventLoop.assumeIsolated().scheduleTask(deadline: self.info.acceptedAt + .milliseconds(Int64(limit))) {
             self.info.logger.info("handshake timeout before the first byte", metadata: ["wsgate.peer": "\(self.info.peer)", "wsgate.timeout_ms": "\(limit)"])
             self.info.runtime.metrics.countRefusal("timeout")
             context.close(promise: nil)
