@@ -25,6 +25,8 @@ public enum GatewayRefusal: Error, Equatable, Sendable {
     case fileNotFound(path: String)
     /// A path that tries to leave the static root or carries a NUL byte (400).
     case forbiddenPath(path: String)
+    /// A static file larger than the gateway serves (500).
+    case fileTooLarge(path: String, limit: Int)
     /// The upstream refused the connection (502).
     case upstreamRefused(String)
     /// The upstream did not answer in time (504).
@@ -48,6 +50,7 @@ public enum GatewayRefusal: Error, Equatable, Sendable {
         case .full, .shuttingDown: return 503
         case .upgradeRequired: return 426
         case .methodNotAllowed: return 405
+        case .fileTooLarge: return 500
         case .upstreamRefused: return 502
         case .upstreamTimeout: return 504
         }
@@ -66,6 +69,7 @@ public enum GatewayRefusal: Error, Equatable, Sendable {
         case .methodNotAllowed(let method): return "method \(method) is not allowed"
         case .fileNotFound(let path): return "no file at \(path)"
         case .forbiddenPath(let path): return "path \(path) is not allowed"
+        case .fileTooLarge(let path, let limit): return "\(path) is larger than the \(limit) bytes served"
         case .upstreamRefused(let detail): return "upstream refused: \(detail)"
         case .upstreamTimeout(let detail): return "upstream timed out: \(detail)"
         case .shuttingDown: return "shutting down"

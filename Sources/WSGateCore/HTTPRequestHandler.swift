@@ -197,6 +197,9 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             // The handshake is complete; the connect has its own deadline (504), so the
             // handshake timer must not drop the client first.
             self.timeout?.cancel()
+            // Read nothing more until the bridge is in place: what the client sends early must
+            // not pile up here (the bridge turns reading back on through its backpressure).
+            context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
             UpstreamConnector.connect(
                 host: host, port: port, timeoutMs: match.route.connectTimeoutMs, eventLoop: context.eventLoop
             ).assumeIsolated().whenComplete { result in
@@ -210,6 +213,9 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
                     self.buffered = nil
                     let installed = self.install(
                         context: context, head: head, match: match, dialect: dialect, response: response, session: bridge, rest: rest)
+                    if installed {
+                        context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+                    }
                     // The client went away while we connected (or we are shutting down): nothing
                     // will ever close this upstream otherwise.
                     if !installed { upstream.close(promise: nil) }
@@ -323,6 +329,9 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             case .forbidden: return .failure(.forbiddenPath(path: head.path))
             case .notFound: return .failure(.fileNotFound(path: head.path))
             case .file(let path):
+                // Files are read whole (on the thread pool): bounded, for pages and their assets.
+                let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+                if let size, size > StaticFilePath.maxFileSize { return .failure(.fileTooLarge(path: head.path, limit: StaticFilePath.maxFileSize)) }
                 guard let data = FileManager.default.contents(atPath: path) else { return .failure(.fileNotFound(path: head.path)) }
                 return .success((ByteBuffer(bytes: data), StaticFilePath.contentType(for: path)))
             }

@@ -6,6 +6,9 @@ import Foundation
 /// segments (encoded or not), then resolves symbolic links and requires the real path to stay
 /// inside the real root. A directory resolves to its `index.html`.
 enum StaticFilePath {
+    /// The largest file served, in bytes: files are read whole into memory (16 MiB).
+    static let maxFileSize = 16 << 20
+
     enum Resolution: Equatable {
         case file(String)
         case notFound
