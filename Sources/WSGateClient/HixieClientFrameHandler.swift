@@ -18,8 +18,7 @@ final class HixieClientFrameHandler: ChannelDuplexHandler {
     }
 
     private var state: State = .open
-    private var parser: HixieFrameParser
-    private var pending: ByteBuffer?
+    private var reader: HixieFrameReader
     private let dialect: HixieDialect
     private let closeTimeout: TimeAmount
     private var closeTimer: Scheduled<Void>?
@@ -27,7 +26,7 @@ final class HixieClientFrameHandler: ChannelDuplexHandler {
 
     init(dialect: HixieDialect, maxMessageSize: Int, closeTimeout: TimeAmount, callbacks: ClientCallbacks) {
         self.dialect = dialect
-        self.parser = HixieFrameParser(dialect: dialect, maxMessageSize: maxMessageSize)
+        self.reader = HixieFrameReader(dialect: dialect, maxMessageSize: maxMessageSize)
         self.closeTimeout = closeTimeout
         self.callbacks = callbacks
     }
@@ -44,32 +43,23 @@ final class HixieClientFrameHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var incoming = Self.unwrapInboundIn(data)
+        let incoming = Self.unwrapInboundIn(data)
         if case .closed = self.state { return }
-        if var pending = self.pending {
-            self.pending = nil
-            pending.writeBuffer(&incoming)
-            incoming = pending
-        }
         do {
-            while let frame = try self.parser.next(from: &incoming) {
+            try self.reader.read(incoming) { frame in
                 switch frame {
                 case .text(let bytes):
                     if case .open = self.state { self.callbacks.onMessage(.text(bytes)) }
+                    return true
                 case .close:
                     self.receivedClose(context: context)
-                    return
+                    return false
                 }
             }
         } catch {
             self.state = .closed
             self.callbacks.reportClose(code: nil, reason: "\(error)")
             context.close(promise: nil)
-            return
-        }
-        if incoming.readableBytes > 0 {
-            incoming.discardReadBytes()
-            self.pending = incoming
         }
     }
 

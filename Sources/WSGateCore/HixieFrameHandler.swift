@@ -21,8 +21,7 @@ final class HixieFrameHandler: ChannelDuplexHandler {
     }
 
     private var state: State = .open
-    private var parser: HixieFrameParser
-    private var pending: ByteBuffer?
+    private var reader: HixieFrameReader
     private let dialect: HixieDialect
     private var closeTimer: Scheduled<Void>?
     private let closeGracePeriod: TimeAmount
@@ -32,7 +31,7 @@ final class HixieFrameHandler: ChannelDuplexHandler {
 
     init(dialect: HixieDialect, maxMessageSize: Int, keepalive: Keepalive, closeGracePeriod: TimeAmount = .seconds(5), metrics: GatewayMetrics, logger: Logger) {
         self.dialect = dialect
-        self.parser = HixieFrameParser(dialect: dialect, maxMessageSize: maxMessageSize)
+        self.reader = HixieFrameReader(dialect: dialect, maxMessageSize: maxMessageSize)
         self.keepalive = keepalive
         self.closeGracePeriod = closeGracePeriod
         self.metrics = metrics
@@ -51,25 +50,21 @@ final class HixieFrameHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var incoming = Self.unwrapInboundIn(data)
+        let incoming = Self.unwrapInboundIn(data)
         self.keepalive.sawTraffic()
         if case .closed = self.state { return }
-        if var pending = self.pending {
-            self.pending = nil
-            pending.writeBuffer(&incoming)
-            incoming = pending
-        }
         do {
-            while let frame = try self.parser.next(from: &incoming) {
+            try self.reader.read(incoming) { frame in
                 switch frame {
                 case .text(let bytes):
-                    guard case .open = self.state else { continue }
+                    guard case .open = self.state else { return true }
                     self.metrics.messagesIn.add(1)
                     self.metrics.bytesIn.add(bytes.readableBytes)
                     context.fireChannelRead(Self.wrapInboundOut(.text(bytes)))
+                    return true
                 case .close:
                     self.receivedClose(context: context)
-                    return
+                    return false
                 }
             }
         } catch {
@@ -77,11 +72,6 @@ final class HixieFrameHandler: ChannelDuplexHandler {
             self.state = .closed
             context.fireChannelRead(Self.wrapInboundOut(.close(code: nil, reason: "\(error)")))
             context.close(promise: nil)
-            return
-        }
-        if incoming.readableBytes > 0 {
-            incoming.discardReadBytes()
-            self.pending = incoming
         }
     }
 

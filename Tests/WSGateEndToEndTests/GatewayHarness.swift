@@ -71,17 +71,20 @@ func runProcess(_ executable: String, _ arguments: [String], stdin: Data? = nil,
     if let stdin { input.fileHandleForWriting.write(stdin) }
     try? input.fileHandleForWriting.close()
     // Read both pipes on other threads so a chatty child never blocks on a full pipe.
-    var outData = Data()
-    var errData = Data()
+    final class Collected: @unchecked Sendable {  // each written by one reader, read after `group.wait`
+        var data = Data()
+    }
+    let outData = Collected()
+    let errData = Collected()
     let group = DispatchGroup()
     group.enter()
     DispatchQueue.global().async {
-        outData = out.fileHandleForReading.readDataToEndOfFile()
+        outData.data = out.fileHandleForReading.readDataToEndOfFile()
         group.leave()
     }
     group.enter()
     DispatchQueue.global().async {
-        errData = err.fileHandleForReading.readDataToEndOfFile()
+        errData.data = err.fileHandleForReading.readDataToEndOfFile()
         group.leave()
     }
     let deadline = Date().addingTimeInterval(timeout)
@@ -95,8 +98,8 @@ func runProcess(_ executable: String, _ arguments: [String], stdin: Data? = nil,
     _ = group.wait(timeout: .now() + 5)
     return ProcessResult(
         status: process.terminationStatus,
-        stdout: String(decoding: outData, as: UTF8.self),
-        stderr: String(decoding: errData, as: UTF8.self))
+        stdout: String(decoding: outData.data, as: UTF8.self),
+        stderr: String(decoding: errData.data, as: UTF8.self))
 }
 
 /// Runs a Python 3 script (Debian's python3, which has python3-websockets) with a deadline.
