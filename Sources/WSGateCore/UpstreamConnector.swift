@@ -17,6 +17,8 @@ enum UpstreamConnector {
             .channelOption(ChannelOptions.autoRead, value: false)
             .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .channelOption(ChannelOptions.writeBufferWaterMark, value: .init(low: 256 * 1024, high: 1024 * 1024))
+            .channelOption(
+                ChannelOptions.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: 262_144))
             .connect(host: host, port: port)
             .flatMapErrorThrowing { error in
                 if case ChannelError.connectTimeout = error { throw Failure.timeout }
