@@ -71,10 +71,19 @@ enum OpsSocket {
 
     /// A port that was free a moment ago (bound to port 0, then closed).
     static func freePort() throws -> Int {
-        let (fd, port) = try Self.listen()
-        close(fd)
-        return port
+        // The kernel may hand the same free port out twice in a row; a test that asks for two ports
+        // (a listener and an added listener, say) must get two different ones.
+        for _ in 0..<64 {
+            let (fd, port) = try Self.listen()
+            close(fd)
+            let isNew = handedOut.withLockedValue { ports in ports.insert(port).inserted }
+            if isNew { return port }
+        }
+        throw OpsError("no fresh free port after 64 tries")
     }
+
+    /// Every port `freePort` returned in this process.
+    private static let handedOut = NIOLockedValueBox<Set<Int>>([])
 
     /// Writes everything; false when the peer is gone.
     @discardableResult
