@@ -21,9 +21,6 @@ final class ConnectionTracker: @unchecked Sendable {
         self.lock.withLock { _ = self.channels.removeValue(forKey: ObjectIdentifier(channel)) }
     }
 
-    /// The WebSockets open now.
-    var count: Int { self.lock.withLock { self.channels.count } }
-
     /// Stops accepting and returns every open channel.
     func beginDrain() -> [Channel] {
         self.lock.withLock {

@@ -17,6 +17,8 @@ final class GatewayRuntime: Sendable {
     let connections: ConnectionTracker
     /// Open connections per route path, for routes with their own `max_connections`.
     let routeConnections: [String: MetricCell]
+    /// The largest `history` of the routes naming each room, computed once per configuration.
+    private let historyByRoom: [String: Int]
 
     init(
         configuration: WSGateConfiguration, rooms: RoomRegistry, metrics: GatewayMetrics, logger: Logger,
@@ -34,14 +36,15 @@ final class GatewayRuntime: Sendable {
             cells[route.path] = previous?.routeConnections[route.path] ?? MetricCell()
         }
         self.routeConnections = cells
+        var history: [String: Int] = [:]
+        for route in configuration.routes {
+            if case .room(let name) = route.target { history[name] = max(history[name] ?? 0, route.history) }
+        }
+        self.historyByRoom = history
     }
 
     /// The largest `history` of any route naming `room` (SPEC: history is the largest any such route sets).
     func historyLimit(room: String, default value: Int) -> Int {
-        var best = value
-        for route in self.configuration.routes {
-            if case .room(let name) = route.target, name == room { best = max(best, route.history) }
-        }
-        return best
+        max(value, self.historyByRoom[room] ?? 0)
     }
 }
