@@ -21,6 +21,8 @@ final class TLSConnection {
 
     /// Plaintext bytes per buffer handed up: a few TLS records' worth.
     static let maximumReadChunk = 64 * 1024
+    /// The most plaintext one TLS record carries (RFC 8446 §5.1).
+    static let recordPlaintextLimit = 16 * 1024
 
     /// Kept alive for the SSL_CTX (and SNI contexts, and callback arguments) this connection uses.
     let context: TLSContext
@@ -44,6 +46,8 @@ final class TLSConnection {
             throw error
         }
         self.bio.attach(to: ssl)
+        // OpenSSL reads as much queued ciphertext as its record buffer holds, not header then body.
+        SSL_set_read_ahead(ssl, 1)
         switch role {
         case .server:
             precondition(context.side == .server, "a server TLSHandler needs a server TLSContext")
@@ -95,8 +99,8 @@ final class TLSConnection {
     var hasCiphertextToSend: Bool { self.bio.hasOutbound }
 
     /// All ciphertext to send so far, as one buffer, or nil.
-    func takeCiphertext(allocator: ByteBufferAllocator) -> ByteBuffer? {
-        self.bio.takeOutbound(allocator: allocator)
+    func takeCiphertext() -> ByteBuffer? {
+        self.bio.takeOutbound()
     }
 
     // MARK: Steps
@@ -153,7 +157,11 @@ final class TLSConnection {
 
     /// Encrypts all of `buffer` into the outbound ciphertext. Only after the handshake.
     func writePlaintext(_ buffer: ByteBuffer) -> TLSStepResult<Void> {
-        buffer.withUnsafeReadableBytes { bytes in
+        // Room for the records' ciphertext in one allocation: at most 16 KiB of plaintext per record,
+        // plus its header, content type, explicit nonce and tag (≤ 32 bytes).
+        let records = (buffer.readableBytes + Self.recordPlaintextLimit - 1) / Self.recordPlaintextLimit
+        self.bio.reserveOutbound(buffer.readableBytes + records * 32)
+        return buffer.withUnsafeReadableBytes { bytes in
             var offset = 0
             while offset < bytes.count {
                 ERR_clear_error()

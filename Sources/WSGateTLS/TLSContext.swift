@@ -134,6 +134,15 @@ public final class TLSContext: @unchecked Sendable {
         self.sniContexts[serverName.lowercased()]
     }
 
+    /// TLS 1.3 suites in the server's order of preference (Mozilla's "intermediate" order): AES-128-GCM
+    /// first, as fast as AES-256-GCM's key schedule is not, and as strong as any of these needs to be.
+    static let tls13CipherSuites = "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
+    /// TLS 1.2 ciphers, in order: forward-secret AEAD only (Mozilla's "intermediate" list).
+    static let tls12Ciphers = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+        + "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+        + "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
+        + "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305"
+
     private static func makeServerContext(certificatePath: String, keyPath: String) throws -> OpaquePointer {
         ERR_clear_error()
         guard let pointer = SSL_CTX_new(TLS_server_method()) else {
@@ -142,6 +151,11 @@ public final class TLSContext: @unchecked Sendable {
         do {
             try Self.configureCommon(pointer, versions: .tls1_2 ... .tls1_3)
             SSL_CTX_set_options(pointer, gw_SSL_OP_CIPHER_SERVER_PREFERENCE() | gw_SSL_OP_NO_RENEGOTIATION())
+            guard SSL_CTX_set_ciphersuites(pointer, Self.tls13CipherSuites) == 1,
+                  SSL_CTX_set_cipher_list(pointer, Self.tls12Ciphers) == 1
+            else {
+                throw TLSError.configurationFailed(reasons: OpenSSLErrorQueue.drain(orElse: "cipher lists refused"))
+            }
             guard SSL_CTX_use_certificate_chain_file(pointer, certificatePath) == 1 else {
                 throw TLSError.certificateFile(path: certificatePath, reasons: OpenSSLErrorQueue.drain(orElse: "unreadable"))
             }

@@ -285,7 +285,7 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func sendCiphertext(context: ChannelHandlerContext) -> EventLoopFuture<Void> {
         let promises = self.unflushedPromises
         self.unflushedPromises = []
-        guard let ciphertext = self.connection?.takeCiphertext(allocator: context.channel.allocator) else {
+        guard let ciphertext = self.connection?.takeCiphertext() else {
             promises.forEach { $0.succeed(()) }
             return context.eventLoop.makeSucceededVoidFuture()
         }

@@ -43,15 +43,48 @@ private final class EchoHandler: ChannelInboundHandler {
         #expect(output == "hello over tls\n")
     }
 
+    /// The server's cipher order wins over the client's: AES-128-GCM first (TLS 1.3 and 1.2), even when
+    /// the client lists AES-256-GCM before it.
+    @Test(arguments: [
+        (["-ciphersuites", "TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256"], "TLS_AES_128_GCM_SHA256"),
+        (["-tls1_2", "-cipher", "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256"], "ECDHE-ECDSA-AES128-GCM-SHA256"),
+    ])
+    func serverPrefersAES128GCMOverTheClientsOrder(clientArguments: [String], expectedSuite: String) async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let serverContext = try TLSContext(certificatePath: TestCertificates.path("server.crt"),
+                                           keyPath: TestCertificates.path("server.key"))
+        let listener = try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers([
+                        TLSHandler(context: serverContext, role: .server), EchoHandler(),
+                    ])
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        let port = try #require(listener.localAddress?.port)
+
+        let (status, output, errors) = try runSClient(port: port, input: "which suite\n", timeout: 15,
+                                                      extraArguments: ["-brief"] + clientArguments)
+        try await listener.close().get()
+        try await group.shutdownGracefully()
+
+        #expect(status == 0, "s_client stderr: \(errors)")
+        #expect(output == "which suite\n")
+        #expect(errors.contains("Ciphersuite: \(expectedSuite)"), "s_client stderr: \(errors)")
+    }
+
     /// Runs `openssl s_client` against 127.0.0.1:port, verifying the chain and the IP, sends `input`,
     /// and returns its exit status, standard output and standard error. Killed after `timeout` seconds.
-    private func runSClient(port: Int, input: String, timeout: Double) throws -> (Int32, String, String) {
+    private func runSClient(port: Int, input: String, timeout: Double,
+                            extraArguments: [String] = []) throws -> (Int32, String, String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
         process.arguments = [
             "s_client", "-connect", "127.0.0.1:\(port)", "-CAfile", TestCertificates.path("ca.crt"),
             "-verify_return_error", "-verify_ip", "127.0.0.1", "-alpn", "http/1.1", "-quiet",
-        ]
+        ] + extraArguments
         let stdin = Pipe()
         let stdout = Pipe()
         let stderr = Pipe()
