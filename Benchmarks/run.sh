@@ -9,6 +9,8 @@
 # RUNS runs made, and the server stopped. Every run appends one JSON line to
 # Benchmarks/results/<date>.jsonl: {"scenario","server","run","client_cpu_s","client_wall_s",
 # "result": <wsgate-bench's JSON line>}. Nothing here leaves loopback.
+# echo also runs c-epoll-floor (Benchmarks/peers/c-epoll-ws-echo.c), a minimal hand-written C
+# WebSocket echo server: not a peer, the floor of server CPU per message any server can reach here.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,7 +27,7 @@ echo "results: $OUT   logs: $LOGDIR"
 
 # --- what the peers need (Debian packages) -----------------------------------------------------
 need=()
-for pkg in node-ws nodejs libwebsockets-test-server python3-websockets python3-uvloop websockify gcc; do
+for pkg in node-ws nodejs libwebsockets-test-server python3-websockets python3-uvloop websockify gcc libssl-dev; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -43,6 +45,8 @@ echo "building the Hummingbird peer (Benchmarks/hummingbird-server)"
     { tail -30 "$LOGDIR/build-hummingbird.log"; exit 1; }
 RAW_TCP="$LOGDIR/raw-tcp-bench"
 cc -O2 -pthread -o "$RAW_TCP" "$BENCH_DIR/peers/raw-tcp-bench.c" || exit 1
+C_FLOOR="$LOGDIR/c-epoll-ws-echo"
+cc -O2 -o "$C_FLOOR" "$BENCH_DIR/peers/c-epoll-ws-echo.c" -lcrypto || exit 1
 WSGATE="$ROOT/.build-bench/release/wsgate"
 BENCH="$ROOT/.build-bench/release/wsgate-bench"
 HUMMINGBIRD="$BENCH_DIR/hummingbird-server/.build/release/HummingbirdBenchServer"
@@ -57,7 +61,7 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 OFF=${PORT_OFFSET:-0}
 declare -A PORT=([wsgate]=$((18080 + OFF)) [node-ws]=$((18081 + OFF)) [python-websockets]=$((18082 + OFF))
     [python-websockets-uvloop]=$((18082 + OFF)) [libwebsockets]=$((18083 + OFF)) [hummingbird]=$((18084 + OFF))
-    [websockify]=$((18085 + OFF)))
+    [websockify]=$((18085 + OFF)) [c-epoll-floor]=$((18086 + OFF)))
 WSS_PORT=$((18443 + OFF))
 UPSTREAM_PORT=$((17001 + OFF))
 RAW_PORT=$((17002 + OFF))
@@ -89,6 +93,7 @@ start_server() { # name
     libwebsockets) exec libwebsockets-test-server --port="$port" -d 1 ;;
     hummingbird) exec "$HUMMINGBIRD" "$port" ;;
     websockify) exec /usr/bin/python3 /usr/bin/websockify "127.0.0.1:$port" "127.0.0.1:$UPSTREAM_PORT" ;;
+    c-epoll-floor) exec "$C_FLOOR" "$port" ;;
     esac >"$LOGDIR/$name.log" 2>&1 &
     SERVER_PID=$!
     for _ in $(seq 1 100); do
@@ -209,7 +214,12 @@ run_server_scenario() { # scenario server
 for scenario in "${SCENARIOS[@]}"; do
     echo "== $scenario"
     case $scenario in
-    echo) for s in wsgate node-ws python-websockets python-websockets-uvloop hummingbird; do run_server_scenario echo "$s"; done ;;
+    echo)
+        # c-epoll-floor last: the floor (not a peer) for the echo target, see the header.
+        for s in wsgate node-ws python-websockets python-websockets-uvloop hummingbird c-epoll-floor; do
+            run_server_scenario echo "$s"
+        done
+        ;;
     broadcast | broadcast100)
         for s in wsgate node-ws python-websockets python-websockets-uvloop libwebsockets hummingbird; do
             run_server_scenario "$scenario" "$s"
