@@ -79,7 +79,7 @@ final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink {
         }
         switch self.target {
         case .echo:
-            context.write(Self.wrapOutboundOut(MessageEncoding.frame(for: message, dialect: self.dialect)), promise: nil)
+            self.writeEcho(message, context: context)
             self.metrics.messagesOut.add(1)
             self.needsFlush = true
         case .room:
@@ -87,6 +87,28 @@ final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink {
                 room.publish(message, from: member.id)
             }
         }
+    }
+
+    /// Payloads from this size on are echoed as a header plus the received buffer (gathered by writev, or
+    /// one small TLS record more) instead of being copied behind a new header.
+    static let separateHeaderThreshold = 8 * 1024
+
+    private func writeEcho(_ message: GatewayMessage, context: ChannelHandlerContext) {
+        let opcode: RFC6455FrameEncoder.Opcode
+        switch message {
+        case .text: opcode = .text
+        case .binary: opcode = .binary
+        case .close: opcode = .close
+        }
+        let payload = message.payload
+        guard !self.dialect.isHixie, opcode != .close, payload.readableBytes >= Self.separateHeaderThreshold else {
+            context.write(Self.wrapOutboundOut(MessageEncoding.frame(for: message, dialect: self.dialect)), promise: nil)
+            return
+        }
+        // Back to back in one call: nothing can come between the header and its payload.
+        context.write(Self.wrapOutboundOut(RFC6455FrameEncoder.header(opcode: opcode, payloadLength: payload.readableBytes)),
+                      promise: nil)
+        context.write(Self.wrapOutboundOut(payload), promise: nil)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {

@@ -81,6 +81,52 @@ private final class Member {
     }
 }
 
+/// The echo route on an `EmbeddedChannel`: NIO's frame decoder, the RFC 6455 frame handler, the session.
+@Suite struct EchoSessionTests {
+    private func echoChannel() throws -> EmbeddedChannel {
+        let metrics = GatewayMetrics()
+        let channel = EmbeddedChannel()
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        try channel.pipeline.syncOperations.addHandlers([
+            ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: 1 << 20)),
+            RFC6455FrameHandler(
+                maxMessageSize: 1 << 20, keepalive: Keepalive(pingIntervalSeconds: 0, idleTimeoutSeconds: 0),
+                metrics: metrics, logger: Logger(label: "test")),
+            WebSocketSessionHandler(
+                dialect: .rfc6455(version: 13), target: .echo, sendQueueBytes: 1 << 20,
+                rooms: RoomRegistry(metrics: metrics), metrics: metrics, logger: Logger(label: "test")),
+        ])
+        return channel
+    }
+
+    private func outbound(_ channel: EmbeddedChannel) throws -> [ByteBuffer] {
+        var buffers: [ByteBuffer] = []
+        while let buffer = try channel.readOutbound(as: ByteBuffer.self) { buffers.append(buffer) }
+        return buffers
+    }
+
+    @Test func largePayloadIsEchoedAsAHeaderAndTheReceivedBytesUncopied() throws {
+        let channel = try echoChannel()
+        let payload = ByteBuffer(bytes: (0..<20_000).map { UInt8(truncatingIfNeeded: $0 &* 7) })
+        try channel.writeInbound(RFC6455FrameEncoder.frame(opcode: .binary, payload: payload, maskingKey: (1, 2, 3, 4)))
+        let buffers = try outbound(channel)
+        #expect(buffers.count == 2)
+        #expect(buffers.first.map { Array($0.readableBytesView) } == [0x82, 126, 0x4E, 0x20], "binary, 20,000 bytes")
+        #expect(buffers.last == payload)
+        var joined = ByteBuffer()
+        for var buffer in buffers { joined.writeBuffer(&buffer) }
+        #expect(joined == RFC6455FrameEncoder.frame(opcode: .binary, payload: payload), "the same bytes as one frame")
+    }
+
+    @Test func smallPayloadIsEchoedAsOneContiguousFrame() throws {
+        let channel = try echoChannel()
+        let payload = ByteBuffer(string: String(repeating: "é", count: 50))
+        try channel.writeInbound(RFC6455FrameEncoder.frame(opcode: .text, payload: payload, maskingKey: (9, 8, 7, 6)))
+        let buffers = try outbound(channel)
+        #expect(buffers == [RFC6455FrameEncoder.frame(opcode: .text, payload: payload)])
+    }
+}
+
 private final class NullSink: RoomMemberSink {
     func roomWrite(_ frame: ByteBuffer) {}
     func roomFlush() {}
