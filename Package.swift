@@ -58,9 +58,11 @@ let package = Package(
         .testTarget(name: "WSGateWireTests", dependencies: ["WSGateWire", nio, nioEmbedded, nioWebSocket]),
         .testTarget(name: "WSGateConfigTests", dependencies: ["WSGateConfig"]),
         .testTarget(name: "WSGateTLSTests", dependencies: ["WSGateTLS", nio, nioEmbedded, nioPosix]),
+        // Counts this thread's heap allocations (it replaces malloc in the test binary): the hot-path guards.
+        .target(name: "CAllocationCounter", path: "Tests/CAllocationCounter"),
         .testTarget(
             name: "WSGateCoreTests",
-            dependencies: ["WSGateCore", "WSGateWire", "WSGateConfig", nio, nioEmbedded, nioWebSocket]
+            dependencies: ["WSGateCore", "WSGateWire", "WSGateConfig", "CAllocationCounter", nio, nioEmbedded, nioWebSocket]
         ),
         .testTarget(
             name: "WSGateEndToEndTests",

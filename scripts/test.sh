@@ -20,3 +20,9 @@ swift build                    # the wsgate binary is used by the signal and CLI
 # One test at a time: the end-to-end suites measure descriptors, memory and timing of the
 # whole process, which parallel suites would disturb (the run takes about a minute).
 swift test --no-parallel "$@"
+
+# The allocation guards once more in an optimized build, where their strict bounds apply (unoptimized
+# code allocates where -O does not). Only for the full run: arguments narrow the run above.
+if [ "$#" -eq 0 ]; then
+    swift test -c release --scratch-path .build-release-tests --filter AllocationTests
+fi
