@@ -68,6 +68,9 @@ final class ByteBufferBIO {
         return copied
     }
 
+    /// Bytes of storage the queued ciphertext keeps alive (for tests).
+    var inboundCapacity: Int { self.inbound.reduce(0) { $0 + $1.storageCapacity } }
+
     // MARK: Outbound
 
     /// Ciphertext OpenSSL has produced and not yet taken, in bytes.

@@ -95,6 +95,9 @@ final class TLSConnection {
         self.bio.receive(buffer)
     }
 
+    /// Bytes of storage kept alive by ciphertext received and not yet read by OpenSSL (for tests).
+    var queuedCiphertextStorage: Int { self.bio.inboundCapacity }
+
     /// Whether OpenSSL has produced ciphertext to send.
     var hasCiphertextToSend: Bool { self.bio.hasOutbound }
 
