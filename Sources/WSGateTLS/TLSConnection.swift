@@ -177,7 +177,7 @@ final class TLSConnection {
                 let code = SSL_get_error(self.ssl, rc)
                 switch code {
                 case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
-                    // A memory BIO never pushes back and renegotiation is off: not expected after the handshake.
+                    // Our BIO never pushes back and renegotiation is off: not expected after the handshake.
                     return .failed(.protocolFailure(reasons: ["SSL_write wants \(code == SSL_ERROR_WANT_READ ? "read" : "write")"]))
                 default:
                     return .failed(.protocolFailure(reasons: OpenSSLErrorQueue.drain(orElse: "SSL_write: SSL_get_error \(code)")))
