@@ -3,8 +3,9 @@ import NIOCore
 /// Terminates (server) or originates (client) TLS on a channel: ciphertext below, plaintext above.
 ///
 /// The handshake starts as soon as the channel is active. Writes issued before it completes are held
-/// and sent after. Each `write` is encrypted at once; each `flush` sends everything OpenSSL produced as
-/// one buffer. When the handshake completes, `TLSHandshakeCompletedEvent` is fired inbound; when it fails,
+/// and sent after. Small writes are gathered and encrypted together at the next flush (one TLS record
+/// for many small messages instead of one each); larger ones are encrypted at once. Each `flush` sends
+/// everything OpenSSL produced as one buffer. When the handshake completes, `TLSHandshakeCompletedEvent` is fired inbound; when it fails,
 /// `TLSError.handshakeFailed` (with OpenSSL's reasons) is fired and the channel closed. `close` sends
 /// close_notify first; a close_notify from the peer is answered and the channel closed.
 public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
@@ -48,6 +49,12 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var flushRequestedWhileHandshaking = false
     /// Promises of writes encrypted but not yet flushed; completed with the next ciphertext write.
     private var unflushedPromises: [EventLoopPromise<Void>] = []
+    /// Small writes not encrypted yet (at most one record's worth), and their promises.
+    private var gathered: ByteBuffer?
+    private var gatheredPromises: [EventLoopPromise<Void>] = []
+
+    /// Writes smaller than this are gathered until the flush (or until a record is full).
+    static let gatherLimit = 2 * 1024
 
     /// A handler for `role` using `context` (server or client, matching the role).
     public init(context: TLSContext, role: Role) {
@@ -138,7 +145,7 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .idle, .handshaking:
             self.heldWrites.append((plaintext, promise))
         case .active:
-            self.encrypt(plaintext, promise: promise, context: context)
+            self.enqueue(plaintext, promise: promise, context: context)
         case .closing, .closed:
             promise?.fail(ChannelError.ioOnClosedChannel)
         }
@@ -150,6 +157,7 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .idle, .handshaking:
             self.flushRequestedWhileHandshaking = true
         case .active, .closing:
+            self.encryptGathered(context: context)
             self.sendCiphertext(context: context)
         case .closed:
             context.flush()
@@ -237,10 +245,11 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 promise?.fail(ChannelError.ioOnClosedChannel)
                 continue
             }
-            self.encrypt(plaintext, promise: promise, context: context)
+            self.enqueue(plaintext, promise: promise, context: context)
         }
         if self.flushRequestedWhileHandshaking {
             self.flushRequestedWhileHandshaking = false
+            self.encryptGathered(context: context)
             self.sendCiphertext(context: context)
         }
     }
@@ -253,6 +262,34 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         alertSent.assumeIsolated().whenComplete { _ in
             context.close(promise: nil)
         }
+    }
+
+    /// Gathers a small write, or encrypts a larger one at once (after what was gathered, to keep the order).
+    private func enqueue(_ plaintext: ByteBuffer, promise: EventLoopPromise<Void>?, context: ChannelHandlerContext) {
+        guard plaintext.readableBytes < Self.gatherLimit else {
+            self.encryptGathered(context: context)
+            self.encrypt(plaintext, promise: promise, context: context)
+            return
+        }
+        if let gathered = self.gathered,
+           gathered.readableBytes + plaintext.readableBytes > TLSConnection.recordPlaintextLimit {
+            self.encryptGathered(context: context)
+        }
+        if self.gathered == nil {
+            self.gathered = context.channel.allocator.buffer(capacity: max(plaintext.readableBytes, 1024))
+        }
+        self.gathered!.writeImmutableBuffer(plaintext)
+        if let promise { self.gatheredPromises.append(promise) }
+    }
+
+    /// Encrypts the gathered writes as one record; their promises then wait for the ciphertext write.
+    private func encryptGathered(context: ChannelHandlerContext) {
+        guard let gathered = self.gathered else { return }
+        let promises = self.gatheredPromises
+        self.gathered = nil
+        self.gatheredPromises = []
+        self.unflushedPromises.append(contentsOf: promises)
+        self.encrypt(gathered, promise: nil, context: context)
     }
 
     private func encrypt(_ plaintext: ByteBuffer, promise: EventLoopPromise<Void>?, context: ChannelHandlerContext) {
@@ -274,6 +311,7 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func sendCloseNotifyThenClose(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+        self.encryptGathered(context: context)  // what was written before the close goes before close_notify
         _ = self.connection?.shutdown()  // a failure here only costs the close_notify
         self.sendCiphertext(context: context).assumeIsolated().whenComplete { _ in
             context.close(mode: mode, promise: promise)
@@ -299,9 +337,11 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func failPendingWrites(_ error: Error) {
         let held = self.heldWrites
-        let unflushed = self.unflushedPromises
+        let unflushed = self.unflushedPromises + self.gatheredPromises
         self.heldWrites = []
         self.unflushedPromises = []
+        self.gathered = nil
+        self.gatheredPromises = []
         held.forEach { $0.1?.fail(error) }
         unflushed.forEach { $0.fail(error) }
     }

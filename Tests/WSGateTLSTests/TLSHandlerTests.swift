@@ -86,6 +86,50 @@ import Testing
         for write in writes { try write.wait() }
     }
 
+    @Test func smallWritesGoOutAsOneRecordPerFlush() throws {
+        let pair = try BackToBackPair(client: TestCertificates.clientContext(), server: TestCertificates.serverContext())
+        defer { pair.tearDown() }
+        try pair.handshake()
+        let messages = (0..<100).map { String(format: "message %03d, fifty-one bytes: ...................;", $0) }
+        let writes = messages.map { pair.client.write(ByteBuffer(string: $0)) }
+        pair.client.flush()
+        let ciphertext = try #require(try pair.client.readOutbound(as: ByteBuffer.self))
+        // One TLS 1.3 record: 5-byte header, the plaintext, its content type byte, a 16-byte tag.
+        #expect(ciphertext.readableBytes == messages.joined().utf8.count + 22)
+        try pair.server.writeInbound(ciphertext)
+        for write in writes { try write.wait() }
+        #expect(pair.serverRecorder.receivedString == messages.joined())
+    }
+
+    @Test func gatheredWritesKeepTheirOrderAroundALargeOne() throws {
+        let pair = try BackToBackPair(client: TestCertificates.clientContext(), server: TestCertificates.serverContext())
+        defer { pair.tearDown() }
+        try pair.handshake()
+        let large = String(repeating: "L", count: 40_000)
+        let parts = ["a", "b", "c", large, "y", "z"]
+        var promises: [EventLoopFuture<Void>] = []
+        var completed = 0
+        for part in parts {
+            let promise = pair.client.write(ByteBuffer(string: part))
+            promise.whenComplete { _ in completed += 1 }
+            promises.append(promise)
+        }
+        #expect(completed == 0, "nothing is sent before the flush")
+        pair.client.flush()
+        try pair.interact()
+        for promise in promises { try promise.wait() }
+        #expect(pair.serverRecorder.receivedString == parts.joined())
+    }
+
+    @Test func gatheredWritesFailWhenTheChannelCloses() throws {
+        let pair = try BackToBackPair(client: TestCertificates.clientContext(), server: TestCertificates.serverContext())
+        defer { pair.tearDown() }
+        try pair.handshake()
+        let write = pair.client.write(ByteBuffer(string: "never flushed"))
+        pair.client.pipeline.fireChannelInactive()
+        #expect(throws: ChannelError.self) { try write.wait() }
+    }
+
     @Test func sniSelectsTheOtherCertificateForOtherTest() throws {
         let pair = try BackToBackPair(client: TestCertificates.clientContext(), server: TestCertificates.serverContext(),
                                       serverName: "OTHER.test")
