@@ -5,9 +5,10 @@ import NIOCore
 /// The handshake starts as soon as the channel is active. Writes issued before it completes are held
 /// and sent after. Small writes are gathered and encrypted together at the next flush (one TLS record
 /// for many small messages instead of one each); larger ones are encrypted at once. Each `flush` sends
-/// everything OpenSSL produced as one buffer. When the handshake completes, `TLSHandshakeCompletedEvent` is fired inbound; when it fails,
-/// `TLSError.handshakeFailed` (with OpenSSL's reasons) is fired and the channel closed. `close` sends
-/// close_notify first; a close_notify from the peer is answered and the channel closed.
+/// everything OpenSSL produced as one buffer. When the handshake completes, `TLSHandshakeCompletedEvent`
+/// is fired inbound; when it fails, `TLSError.handshakeFailed` (with OpenSSL's reasons) is fired and the
+/// channel closed. `close` sends close_notify first; a close_notify from the peer is answered and the
+/// channel closed.
 public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Ciphertext from the network.
     public typealias InboundIn = ByteBuffer
