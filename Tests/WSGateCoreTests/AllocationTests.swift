@@ -19,18 +19,7 @@ import WSGateWire
     }
 
     @Test func echoingASmallMessageAllocatesAFixedHandful() throws {
-        let metrics = GatewayMetrics()
-        let channel = EmbeddedChannel()
-        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
-        try channel.pipeline.syncOperations.addHandlers([
-            ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: 1 << 20)),
-            RFC6455FrameHandler(
-                maxMessageSize: 1 << 20, keepalive: Keepalive(pingIntervalSeconds: 0, idleTimeoutSeconds: 0),
-                metrics: metrics, logger: Logger(label: "test")),
-            WebSocketSessionHandler(
-                dialect: .rfc6455(version: 13), target: .echo, sendQueueBytes: 1 << 20,
-                rooms: RoomRegistry(metrics: metrics), metrics: metrics, logger: Logger(label: "test")),
-        ])
+        let channel = try makeEchoChannel()
         let payload = ByteBuffer(repeating: UInt8(ascii: "x"), count: 64)
         let count = 2_000
         let frames = (0..<count).map { i in

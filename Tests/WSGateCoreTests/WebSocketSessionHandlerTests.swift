@@ -82,23 +82,23 @@ private final class Member {
 }
 
 /// The echo route on an `EmbeddedChannel`: NIO's frame decoder, the RFC 6455 frame handler, the session.
-@Suite struct EchoSessionTests {
-    private func echoChannel() throws -> EmbeddedChannel {
-        let metrics = GatewayMetrics()
-        let channel = EmbeddedChannel()
-        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
-        try channel.pipeline.syncOperations.addHandlers([
-            ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: 1 << 20)),
-            RFC6455FrameHandler(
-                maxMessageSize: 1 << 20, keepalive: Keepalive(pingIntervalSeconds: 0, idleTimeoutSeconds: 0),
-                metrics: metrics, logger: Logger(label: "test")),
-            WebSocketSessionHandler(
-                dialect: .rfc6455(version: 13), target: .echo, sendQueueBytes: 1 << 20,
-                rooms: RoomRegistry(metrics: metrics), metrics: metrics, logger: Logger(label: "test")),
-        ])
-        return channel
-    }
+func makeEchoChannel() throws -> EmbeddedChannel {
+    let metrics = GatewayMetrics()
+    let channel = EmbeddedChannel()
+    try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+    try channel.pipeline.syncOperations.addHandlers([
+        ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: 1 << 20)),
+        RFC6455FrameHandler(
+            maxMessageSize: 1 << 20, keepalive: Keepalive(pingIntervalSeconds: 0, idleTimeoutSeconds: 0),
+            metrics: metrics, logger: Logger(label: "test")),
+        WebSocketSessionHandler(
+            dialect: .rfc6455(version: 13), target: .echo, sendQueueBytes: 1 << 20,
+            rooms: RoomRegistry(metrics: metrics), metrics: metrics, logger: Logger(label: "test")),
+    ])
+    return channel
+}
 
+@Suite struct EchoSessionTests {
     private func outbound(_ channel: EmbeddedChannel) throws -> [ByteBuffer] {
         var buffers: [ByteBuffer] = []
         while let buffer = try channel.readOutbound(as: ByteBuffer.self) { buffers.append(buffer) }
@@ -106,7 +106,7 @@ private final class Member {
     }
 
     @Test func largePayloadIsEchoedAsAHeaderAndTheReceivedBytesUncopied() throws {
-        let channel = try echoChannel()
+        let channel = try makeEchoChannel()
         let payload = ByteBuffer(bytes: (0..<20_000).map { UInt8(truncatingIfNeeded: $0 &* 7) })
         try channel.writeInbound(RFC6455FrameEncoder.frame(opcode: .binary, payload: payload, maskingKey: (1, 2, 3, 4)))
         let buffers = try outbound(channel)
@@ -119,7 +119,7 @@ private final class Member {
     }
 
     @Test func smallPayloadIsEchoedAsOneContiguousFrame() throws {
-        let channel = try echoChannel()
+        let channel = try makeEchoChannel()
         let payload = ByteBuffer(string: String(repeating: "é", count: 50))
         try channel.writeInbound(RFC6455FrameEncoder.frame(opcode: .text, payload: payload, maskingKey: (9, 8, 7, 6)))
         let buffers = try outbound(channel)

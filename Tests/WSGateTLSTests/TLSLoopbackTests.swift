@@ -20,20 +20,7 @@ private final class EchoHandler: ChannelInboundHandler {
 
 @Suite(.serialized, .timeLimit(.minutes(1))) struct TLSLoopbackTests {
     @Test func opensslSClientGetsItsLineEchoedOverVerifiedTLS() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let serverContext = try TLSContext(certificatePath: TestCertificates.path("server.crt"),
-                                           keyPath: TestCertificates.path("server.key"))
-        let listener = try await ServerBootstrap(group: group)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandlers([
-                        TLSHandler(context: serverContext, role: .server), EchoHandler(),
-                    ])
-                }
-            }
-            .bind(host: "127.0.0.1", port: 0).get()
-        let port = try #require(listener.localAddress?.port)
+        let (group, listener, port) = try await startEchoListener()
 
         let (status, output, errors) = try runSClient(port: port, input: "hello over tls\n", timeout: 15)
         try await listener.close().get()
@@ -50,6 +37,20 @@ private final class EchoHandler: ChannelInboundHandler {
         (["-tls1_2", "-cipher", "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256"], "ECDHE-ECDSA-AES128-GCM-SHA256"),
     ])
     func serverPrefersAES128GCMOverTheClientsOrder(clientArguments: [String], expectedSuite: String) async throws {
+        let (group, listener, port) = try await startEchoListener()
+
+        let (status, output, errors) = try runSClient(port: port, input: "which suite\n", timeout: 15,
+                                                      extraArguments: ["-brief"] + clientArguments)
+        try await listener.close().get()
+        try await group.shutdownGracefully()
+
+        #expect(status == 0, "s_client stderr: \(errors)")
+        #expect(output == "which suite\n")
+        #expect(errors.contains("Ciphersuite: \(expectedSuite)"), "s_client stderr: \(errors)")
+    }
+
+    /// A TLS echo server (the development certificate) on 127.0.0.1, on a port of its own.
+    private func startEchoListener() async throws -> (MultiThreadedEventLoopGroup, Channel, Int) {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let serverContext = try TLSContext(certificatePath: TestCertificates.path("server.crt"),
                                            keyPath: TestCertificates.path("server.key"))
@@ -64,15 +65,7 @@ private final class EchoHandler: ChannelInboundHandler {
             }
             .bind(host: "127.0.0.1", port: 0).get()
         let port = try #require(listener.localAddress?.port)
-
-        let (status, output, errors) = try runSClient(port: port, input: "which suite\n", timeout: 15,
-                                                      extraArguments: ["-brief"] + clientArguments)
-        try await listener.close().get()
-        try await group.shutdownGracefully()
-
-        #expect(status == 0, "s_client stderr: \(errors)")
-        #expect(output == "which suite\n")
-        #expect(errors.contains("Ciphersuite: \(expectedSuite)"), "s_client stderr: \(errors)")
+        return (group, listener, port)
     }
 
     /// Runs `openssl s_client` against 127.0.0.1:port, verifying the chain and the IP, sends `input`,
