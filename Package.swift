@@ -69,5 +69,5 @@ let package = Package(
             dependencies: ["WSGateCore", "WSGateClient", "WSGateConfig", "WSGateWire", nio, nioPosix, logging]
         ),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

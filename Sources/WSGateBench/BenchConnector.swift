@@ -17,7 +17,7 @@ struct BenchConnector {
 
     func connect(
         dialect: ClientDialect, path: String? = nil, sourceAddress: String? = nil, on eventLoop: EventLoop,
-        onMessage: @escaping (GatewayMessage) -> Void, onClose: @escaping (UInt16?, String?) -> Void = { _, _ in }
+        onMessage: @escaping @Sendable (GatewayMessage) -> Void, onClose: @escaping @Sendable (WebSocketCloseCode?, String?) -> Void = { _, _ in }
     ) -> EventLoopFuture<WebSocketClient> {
         var configuration = WebSocketClientConfiguration(
             host: self.target.host, port: self.target.port, path: path ?? self.target.path, dialect: dialect)

@@ -39,17 +39,18 @@ enum BridgeBench {
         var clients: [WebSocketClient] = []
         let clientsBox = NIOLockedValueBox<[Int: WebSocketClient]>([:])
         clients = try connector.connectMany(count: connections, group: group) { index, loop in
-            var outstanding = inFlight * size  // the first burst, sent below once all are connected
+            // The first burst, sent below once all are connected; messages run on `loop`.
+            let outstanding = NIOLoopBoundBox.makeBoxSendingValue(inFlight * size, eventLoop: loop)
             return connector.connect(dialect: .rfc6455(version: 13), on: loop) { message in
                 let count = message.payload.readableBytes
                 if measuring.withLockedValue({ $0 }) { bytes.withLockedValue { $0 += count } }
-                outstanding -= count
+                outstanding.value -= count
                 guard NIODeadline.now() < deadline.withLockedValue({ $0 }),
                     let client = clientsBox.withLockedValue({ $0[index] })
                 else { return }
-                while outstanding <= (inFlight - 1) * size {
+                while outstanding.value <= (inFlight - 1) * size {
                     client.send(.binary(payload))
-                    outstanding += size
+                    outstanding.value += size
                 }
             }
         }

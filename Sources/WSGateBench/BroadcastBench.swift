@@ -54,8 +54,10 @@ enum BroadcastBench {
         var tasks: [RepeatedTask] = []
         for (index, client) in senderClients.enumerated() {
             let loop = client.channel.eventLoop
-            var sequence: UInt64 = 0
+            let sequenceBox = NIOLoopBoundBox.makeBoxSendingValue(UInt64(0), eventLoop: loop)
             let task = loop.scheduleRepeatedTask(initialDelay: .zero, delay: .milliseconds(1)) { task in
+                var sequence = sequenceBox.value
+                defer { sequenceBox.value = sequence }
                 let now = NIODeadline.now()
                 if now >= end {
                     task.cancel()
@@ -88,13 +90,14 @@ enum BroadcastBench {
         var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
         for (index, client) in receiverClients.enumerated() {
             let state = states[index]
-            try client.channel.eventLoop.submit {
-                received += state.received
-                duplicates += state.duplicatesOrReordered
-                gaps += state.gaps
-                missing += max(0, totalSent - state.received)
-                histogram.add(state.histogram)
+            let (stateReceived, stateDuplicates, stateGaps, stateHistogram) = try client.channel.eventLoop.submit {
+                (state.received, state.duplicatesOrReordered, state.gaps, state.histogram)
             }.wait()
+            received += stateReceived
+            duplicates += stateDuplicates
+            gaps += stateGaps
+            missing += max(0, totalSent - stateReceived)
+            histogram.add(stateHistogram)
         }
         for client in receiverClients + senderClients { _ = client.close(code: 1000) }
         var report = BenchReport(mode: "broadcast", commandLine: commandLine, seconds: duration)

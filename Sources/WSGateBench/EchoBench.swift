@@ -22,16 +22,15 @@ enum EchoBench {
         }
         let state = State()
         let useText = dialect.isHixie
-        var clientsByIndex: [Int: WebSocketClient] = [:]
-        let clientsLock = NIOLock()
+        let clientsByIndex = NIOLockedValueBox<[Int: WebSocketClient]>([:])
         let allocator = ByteBufferAllocator()
-        func send(_ index: Int, sequence: UInt64) {
-            guard let client = clientsLock.withLock({ clientsByIndex[index] }) else { return }
+        @Sendable func send(_ index: Int, sequence: UInt64) {
+            guard let client = clientsByIndex.withLockedValue({ $0[index] }) else { return }
             let payload = BenchPayload.make(sender: index, sequence: sequence, size: size, allocator: allocator)
             client.send(useText ? .text(payload) : .binary(payload))
         }
         let clients = try connector.connectMany(count: connections, group: group) { index, loop in
-            var sequence: UInt64 = 0
+            let sequence = NIOLoopBoundBox.makeBoxSendingValue(UInt64(0), eventLoop: loop)  // messages run on `loop`
             return connector.connect(dialect: dialect, on: loop) { message in
                 guard let header = BenchPayload.read(message.payload) else { return }
                 let now = NIODeadline.now()
@@ -42,12 +41,12 @@ enum EchoBench {
                     }
                 }
                 if now < state.lock.withLock({ state.deadline }) {
-                    sequence += 1
-                    send(index, sequence: sequence)
+                    sequence.value += 1
+                    send(index, sequence: sequence.value)
                 }
             }
         }
-        clientsLock.withLock { for (index, client) in clients.enumerated() { clientsByIndex[index] = client } }
+        clientsByIndex.withLockedValue { for (index, client) in clients.enumerated() { $0[index] = client } }
         let before = serverPID.flatMap(ProcessSample.read)
         let start = NIODeadline.now()
         state.lock.withLock {

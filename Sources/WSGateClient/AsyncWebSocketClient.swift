@@ -6,8 +6,8 @@ import WSGateWire
 /// An async face over `WebSocketClient` for tests: messages are queued as they arrive and taken with
 /// `next(timeout:)`, which never waits longer than its timeout.
 ///
-/// The connection's end is queued as a last `.close(code:reason:)` message (codes `nil` for hixie and
-/// TCP closes), so a test can wait for it like any message.
+/// The connection's end is queued after the last message (codes `nil` for hixie and TCP closes):
+/// `next` then throws `WebSocketClientError.closed(code:reason:)`, and `closeEvent` returns it.
 public final class AsyncWebSocketClient: Sendable {
     /// The underlying client (its channel, negotiated subprotocol, response headers).
     public let client: WebSocketClient
@@ -26,16 +26,20 @@ public final class AsyncWebSocketClient: Sendable {
         let inbox = Inbox()
         let client = try await WebSocketClient.connect(
             configuration, on: eventLoop,
-            onMessage: { inbox.push($0) },
-            onClose: { code, reason in inbox.push(.close(code: code, reason: reason)) }
+            onMessage: { inbox.push(.message($0)) },
+            onClose: { code, reason in inbox.push(.closed(code: code, reason: reason)) }
         ).get()
         return AsyncWebSocketClient(client: client, inbox: inbox)
     }
 
-    /// The next message (a `.close` once the connection ended; after it, `.closed` errors).
-    /// - Throws: `WebSocketClientError.timedOut` when none came within `timeout`.
+    /// The next message.
+    /// - Throws: `WebSocketClientError.timedOut` when none came within `timeout`;
+    ///   `WebSocketClientError.closed` once the connection ended.
     public func next(timeout: Duration = .seconds(5)) async throws -> GatewayMessage {
-        try await self.inbox.next(timeout: timeout)
+        switch try await self.inbox.next(timeout: timeout) {
+        case .message(let message): return message
+        case .closed(let code, let reason): throw WebSocketClientError.closed(code: code, reason: reason)
+        }
     }
 
     /// The next message as text (binary is an error), e.g. for a chat test.
@@ -48,12 +52,12 @@ public final class AsyncWebSocketClient: Sendable {
     }
 
     /// Waits for the connection's end and returns its close code and reason, skipping messages.
-    public func closeEvent(timeout: Duration = .seconds(5)) async throws -> (code: UInt16?, reason: String?) {
+    public func closeEvent(timeout: Duration = .seconds(5)) async throws -> (code: WebSocketCloseCode?, reason: String?) {
         let deadline = ContinuousClock.now + timeout
         while true {
             let remaining = deadline - ContinuousClock.now
             guard remaining > .zero else { throw WebSocketClientError.timedOut }
-            if case .close(let code, let reason) = try await self.next(timeout: remaining) { return (code, reason) }
+            if case .closed(let code, let reason) = try await self.inbox.next(timeout: remaining) { return (code, reason) }
         }
     }
 
@@ -68,24 +72,30 @@ public final class AsyncWebSocketClient: Sendable {
     }
 
     /// Runs the closing handshake and waits for the connection to close.
-    public func close(code: UInt16 = 1000) async throws {
+    public func close(code: WebSocketCloseCode = .normalClosure) async throws {
         try await self.client.close(code: code).get()
+    }
+
+    /// What the inbox holds: messages, then the connection's end.
+    enum Item: Sendable {
+        case message(GatewayMessage)
+        case closed(code: WebSocketCloseCode?, reason: String?)
     }
 
     /// Messages received and not yet taken, and the single waiter, under a lock.
     final class Inbox: Sendable {
         private struct State {
-            var queue: [GatewayMessage] = []
+            var queue: [Item] = []
             var head = 0
-            var waiter: (id: UInt64, continuation: CheckedContinuation<GatewayMessage, Error>)?
+            var waiter: (id: UInt64, continuation: CheckedContinuation<Item, Error>)?
             var nextWaiterID: UInt64 = 0
             var isFinished = false
         }
         private let state = Mutex(State())
 
-        func push(_ message: GatewayMessage) {
-            let waiter: CheckedContinuation<GatewayMessage, Error>? = self.state.withLock { state in
-                if case .close = message {
+        func push(_ message: Item) {
+            let waiter: CheckedContinuation<Item, Error>? = self.state.withLock { state in
+                if case .closed = message {
                     if state.isFinished { return nil }
                     state.isFinished = true
                 }
@@ -99,7 +109,7 @@ public final class AsyncWebSocketClient: Sendable {
             waiter?.resume(returning: message)
         }
 
-        func next(timeout: Duration) async throws -> GatewayMessage {
+        func next(timeout: Duration) async throws -> Item {
             let id: UInt64 = self.state.withLock { state in
                 state.nextWaiterID += 1
                 return state.nextWaiterID
@@ -110,7 +120,7 @@ public final class AsyncWebSocketClient: Sendable {
             }
             defer { timer.cancel() }
             return try await withCheckedThrowingContinuation { continuation in
-                let ready: Result<GatewayMessage, Error>? = self.state.withLock { state in
+                let ready: Result<Item, Error>? = self.state.withLock { state in
                     if state.head < state.queue.count {
                         let message = state.queue[state.head]
                         state.head += 1
@@ -130,7 +140,7 @@ public final class AsyncWebSocketClient: Sendable {
         }
 
         private func expire(id: UInt64) {
-            let waiter: CheckedContinuation<GatewayMessage, Error>? = self.state.withLock { state in
+            let waiter: CheckedContinuation<Item, Error>? = self.state.withLock { state in
                 guard let waiter = state.waiter, waiter.id == id else { return nil }
                 state.waiter = nil
                 return waiter.continuation

@@ -4,25 +4,25 @@ import WSGateWire
 /// The user's callbacks and the close bookkeeping shared by the frame handlers: `onClose` runs once.
 final class ClientCallbacks {
     let onMessage: (GatewayMessage) -> Void
-    private let onClose: (UInt16?, String?) -> Void
+    private let onClose: (WebSocketCloseCode?, String?) -> Void
     private var hasReportedClose = false
 
-    init(onMessage: @escaping (GatewayMessage) -> Void, onClose: @escaping (UInt16?, String?) -> Void) {
+    init(onMessage: @escaping (GatewayMessage) -> Void, onClose: @escaping (WebSocketCloseCode?, String?) -> Void) {
         self.onMessage = onMessage
         self.onClose = onClose
     }
 
     /// Calls `onClose` the first time only.
-    func reportClose(code: UInt16?, reason: String?) {
+    func reportClose(_ close: WebSocketClose) {
         guard !self.hasReportedClose else { return }
         self.hasReportedClose = true
-        self.onClose(code, reason)
+        self.onClose(close.code, close.reason)
     }
 }
 
 /// Asks a client's frame handler to start the closing handshake (sent with `triggerUserOutboundEvent`).
 struct ClientCloseRequest: Sendable {
-    var code: UInt16
+    var code: WebSocketCloseCode
     var reason: String?
 }
 

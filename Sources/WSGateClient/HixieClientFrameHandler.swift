@@ -2,30 +2,24 @@ import NIOCore
 import WSGateWire
 
 /// The client end of a hixie-75/76 connection after the handshake: `0x00 … 0xFF` text frames become
-/// text messages (`HixieFrameParser`: UTF-8 checked, `maxMessageSize` enforced, length-prefixed
-/// frames discarded); hixie-76's closing handshake `0xFF 0x00` is answered, or awaited after we sent
-/// ours. A framing error drops the connection (hixie has no close codes); `onClose` gets `nil, nil`.
+/// text messages (`HixieFrameReader`: UTF-8 checked, `maxMessageSize` enforced, length-prefixed
+/// frames discarded); hixie-76's closing handshake `0xFF 0x00` runs both ways through
+/// `ClosingHandshake`. A framing error drops the connection (hixie has no close codes); `onClose`
+/// gets no code.
 final class HixieClientFrameHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = Never
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    private enum State {
-        case open
-        case closeSent
-        case closed
-    }
-
-    private var state: State = .open
+    private var closing: ClosingHandshake
     private var reader: HixieFrameReader
-    private let dialect: HixieDialect
     private let closeTimeout: TimeAmount
     private var closeTimer: Scheduled<Void>?
     private let callbacks: ClientCallbacks
 
     init(dialect: HixieDialect, maxMessageSize: Int, closeTimeout: TimeAmount, callbacks: ClientCallbacks) {
-        self.dialect = dialect
+        self.closing = ClosingHandshake(hasCloseFrame: dialect == .hixie76)
         self.reader = HixieFrameReader(dialect: dialect, maxMessageSize: maxMessageSize)
         self.closeTimeout = closeTimeout
         self.callbacks = callbacks
@@ -36,35 +30,34 @@ final class HixieClientFrameHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        self.state = .closed
         self.closeTimer?.cancel()
-        self.callbacks.reportClose(code: nil, reason: nil)
+        if let close = self.closing.connectionLost() { self.callbacks.reportClose(close) }
         context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let incoming = Self.unwrapInboundIn(data)
-        if case .closed = self.state { return }
+        if self.closing.state == .closed { return }
         do {
             try self.reader.read(incoming) { frame in
                 switch frame {
                 case .text(let bytes):
-                    if case .open = self.state { self.callbacks.onMessage(.text(bytes)) }
+                    if self.closing.delivers { self.callbacks.onMessage(.text(bytes)) }
                     return true
                 case .close:
-                    self.receivedClose(context: context)
+                    self.perform(self.closing.peerClosed(WebSocketClose(code: nil, reason: nil)), context: context)
                     return false
                 }
             }
         } catch {
-            self.state = .closed
-            self.callbacks.reportClose(code: nil, reason: "\(error)")
+            _ = self.closing.connectionLost()
+            self.callbacks.reportClose(WebSocketClose(code: nil, reason: "\(error)"))
             context.close(promise: nil)
         }
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        guard case .open = self.state else {
+        guard self.closing.canSend else {
             promise?.fail(ChannelError.outputClosed)
             return
         }
@@ -76,33 +69,33 @@ final class HixieClientFrameHandler: ChannelDuplexHandler {
             return context.triggerUserOutboundEvent(event, promise: promise)
         }
         promise?.succeed(())
-        guard case .open = self.state else { return }
-        switch self.dialect {
-        case .hixie75:
-            self.state = .closed
-            context.close(promise: nil)
-        case .hixie76:
-            self.state = .closeSent
+        // Reported when the server answers or the connection ends, not now.
+        switch self.closing.closeRequested(WebSocketClose(code: nil, reason: nil)) {
+        case .sendClose:
             context.writeAndFlush(Self.wrapOutboundOut(HixieFrameEncoder.closeFrame), promise: nil)
             self.closeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: self.closeTimeout) {
-                context.close(promise: nil)
+                self.perform(self.closing.graceExpired(), context: context)
             }
+        case .disconnect:
+            context.close(promise: nil)
+        case .none:
+            break
         }
     }
 
-    private func receivedClose(context: ChannelHandlerContext) {
-        switch self.state {
-        case .open:
-            self.state = .closed
-            context.writeAndFlush(Self.wrapOutboundOut(HixieFrameEncoder.closeFrame)).assumeIsolated().whenComplete { _ in
-                context.close(promise: nil)
-            }
-        case .closeSent:
-            self.state = .closed
+    /// Does what the closing handshake decided; hixie-76's close frame is `0xFF 0x00`.
+    private func perform(_ action: ClosingHandshake.Action, context: ChannelHandlerContext) {
+        switch action {
+        case .none:
+            return
+        case .sendClose(_, let thenDisconnect, let report):
+            if let report { self.callbacks.reportClose(report) }
+            let written = context.writeAndFlush(Self.wrapOutboundOut(HixieFrameEncoder.closeFrame))
+            if thenDisconnect { written.assumeIsolated().whenComplete { _ in context.close(promise: nil) } }
+        case .disconnect(let report):
+            if let report { self.callbacks.reportClose(report) }
             self.closeTimer?.cancel()
             context.close(promise: nil)
-        case .closed:
-            break
         }
     }
 }

@@ -4,7 +4,7 @@ import WSGateWire
 
 /// The client end of an RFC 6455 connection after the handshake: server frames (unmasked, decoded by
 /// NIO's `WebSocketFrameDecoder`) become messages through `RFC6455MessageAssembler`; pings are answered
-/// with masked pongs; the closing handshake runs both ways (section 5.5.1, 7.1).
+/// with masked pongs; the closing handshake runs both ways through `ClosingHandshake`.
 ///
 /// Outbound it passes already encoded (masked) frames through while open and refuses them once a
 /// close was sent. A masked frame from the server, or any rule the assembler enforces, fails the
@@ -15,13 +15,7 @@ final class RFC6455ClientFrameHandler: ChannelDuplexHandler {
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    private enum State {
-        case open
-        case closeSent
-        case closed
-    }
-
-    private var state: State = .open
+    private var closing = ClosingHandshake(hasCloseFrame: true)
     private var assembler: RFC6455MessageAssembler
     private let closeTimeout: TimeAmount
     private var closeTimer: Scheduled<Void>?
@@ -38,45 +32,43 @@ final class RFC6455ClientFrameHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        self.state = .closed
         self.closeTimer?.cancel()
-        self.callbacks.reportClose(code: nil, reason: nil)
+        if let close = self.closing.connectionLost() { self.callbacks.reportClose(close) }
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         // Decoder errors: a frame over the size limit (1009) or a malformed header (1002).
-        let code: UInt16 = (error as? NIOWebSocketError) == .invalidFrameLength ? 1009 : 1002
-        self.fail(context: context, code: code, reason: "\(error)")
+        let code = (error as? NIOWebSocketError).map(WebSocketCloseCode.init) ?? .protocolError
+        self.perform(self.closing.protocolFailed(WebSocketClose(code: code, reason: "\(error)")), context: context)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = Self.unwrapInboundIn(data)
-        guard case .closed = self.state else {
-            if frame.maskKey != nil {
-                return self.fail(context: context, code: 1002, reason: "server frames must not be masked")
-            }
-            switch self.assembler.receive(frame) {
-            case .needMore, .pong:
-                break
-            case .message(let message):
-                if case .open = self.state { self.callbacks.onMessage(message) }
-            case .ping(let payload):
-                guard case .open = self.state else { return }
-                let pong = RFC6455FrameEncoder.frame(
-                    opcode: .pong, payload: payload, maskingKey: makeMaskingKey(), allocator: context.channel.allocator)
-                context.writeAndFlush(Self.wrapOutboundOut(pong), promise: nil)
-            case .peerClosed(let code, let reason):
-                self.receivedClose(context: context, code: code, reason: reason)
-            case .fail(let code, let reason):
-                self.fail(context: context, code: code, reason: reason)
-            }
-            return
+        guard self.closing.state != .closed else { return }
+        if frame.maskKey != nil {
+            return self.perform(
+                self.closing.protocolFailed(WebSocketClose(code: .protocolError, reason: "server frames must not be masked")), context: context)
+        }
+        switch self.assembler.receive(frame) {
+        case .needMore, .pong:
+            break
+        case .message(let message):
+            if self.closing.delivers { self.callbacks.onMessage(message) }
+        case .ping(let payload):
+            guard self.closing.canSend else { return }
+            let pong = RFC6455FrameEncoder.frame(opcode: .pong, payload: payload, maskingKey: makeMaskingKey(), allocator: context.channel.allocator)
+            context.writeAndFlush(Self.wrapOutboundOut(pong), promise: nil)
+        case .peerClosed(let close):
+            self.callbacks.reportClose(close)  // the server's code, also after our own close
+            self.perform(self.closing.peerClosed(close), context: context)
+        case .fail(let close):
+            self.perform(self.closing.protocolFailed(close), context: context)
         }
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        guard case .open = self.state else {
+        guard self.closing.canSend else {
             promise?.fail(ChannelError.outputClosed)
             return
         }
@@ -88,51 +80,39 @@ final class RFC6455ClientFrameHandler: ChannelDuplexHandler {
             return context.triggerUserOutboundEvent(event, promise: promise)
         }
         promise?.succeed(())
-        guard case .open = self.state else { return }
-        self.state = .closeSent
-        let frame = RFC6455FrameEncoder.closeFrame(
-            code: request.code, reason: request.reason, maskingKey: makeMaskingKey(), allocator: context.channel.allocator)
-        context.writeAndFlush(Self.wrapOutboundOut(frame), promise: nil)
-        self.closeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: self.closeTimeout) {
-            context.close(promise: nil)
-        }
-    }
-
-    private func receivedClose(context: ChannelHandlerContext, code: UInt16?, reason: String?) {
-        self.callbacks.reportClose(code: code, reason: reason)
-        switch self.state {
-        case .open:
-            // Echo the code (section 5.5.1), then close: the server closes TCP first, we follow.
-            self.state = .closed
-            let frame = RFC6455FrameEncoder.closeFrame(
-                code: code, reason: nil, maskingKey: makeMaskingKey(), allocator: context.channel.allocator)
-            context.writeAndFlush(Self.wrapOutboundOut(frame)).assumeIsolated().whenComplete { _ in
-                context.close(promise: nil)
+        // Our own close is reported when the server answers (its code), or when the connection ends.
+        switch self.closing.closeRequested(WebSocketClose(code: request.code, reason: request.reason)) {
+        case .sendClose(let frame, _, _):
+            self.sendClose(frame, context: context).whenComplete { _ in }
+            self.closeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: self.closeTimeout) {
+                self.perform(self.closing.graceExpired(), context: context)
             }
-        case .closeSent:
-            self.state = .closed
-            self.closeTimer?.cancel()
-            context.close(promise: nil)
-        case .closed:
+        case .none, .disconnect:
             break
         }
     }
 
-    private func fail(context: ChannelHandlerContext, code: UInt16, reason: String) {
-        self.callbacks.reportClose(code: code, reason: reason)
-        let wasOpen: Bool
-        switch self.state {
-        case .open: wasOpen = true
-        case .closeSent, .closed: wasOpen = false
-        }
-        self.state = .closed
-        guard wasOpen else {
-            context.close(promise: nil)
+    @discardableResult
+    private func sendClose(_ close: WebSocketClose, context: ChannelHandlerContext) -> EventLoopFuture<Void> {
+        let frame = RFC6455FrameEncoder.closeFrame(close, maskingKey: makeMaskingKey(), allocator: context.channel.allocator)
+        return context.writeAndFlush(Self.wrapOutboundOut(frame))
+    }
+
+    /// Does what the closing handshake decided.
+    private func perform(_ action: ClosingHandshake.Action, context: ChannelHandlerContext) {
+        switch action {
+        case .none:
             return
-        }
-        let frame = RFC6455FrameEncoder.closeFrame(
-            code: code, reason: reason, maskingKey: makeMaskingKey(), allocator: context.channel.allocator)
-        context.writeAndFlush(Self.wrapOutboundOut(frame)).assumeIsolated().whenComplete { _ in
+        case .sendClose(let frame, let thenDisconnect, let report):
+            if let report { self.callbacks.reportClose(report) }
+            let written = self.sendClose(frame, context: context)
+            if thenDisconnect {
+                // The server closes TCP first (section 7.1.1); we follow once our answer is out.
+                written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            }
+        case .disconnect(let report):
+            if let report { self.callbacks.reportClose(report) }
+            self.closeTimer?.cancel()
             context.close(promise: nil)
         }
     }

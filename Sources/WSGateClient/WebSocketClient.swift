@@ -41,8 +41,8 @@ public final class WebSocketClient: Sendable {
     public static func connect(
         _ configuration: WebSocketClientConfiguration,
         on eventLoop: EventLoop,
-        onMessage: @escaping (GatewayMessage) -> Void,
-        onClose: @escaping (UInt16?, String?) -> Void = { _, _ in }
+        onMessage: @escaping @Sendable (GatewayMessage) -> Void,
+        onClose: @escaping @Sendable (WebSocketCloseCode?, String?) -> Void = { _, _ in }
     ) -> EventLoopFuture<WebSocketClient> {
         let handshake = eventLoop.makePromise(of: ClientHandshakeResult.self)
         let timeout = eventLoop.scheduleTask(in: configuration.handshakeTimeout) {
@@ -86,14 +86,9 @@ public final class WebSocketClient: Sendable {
         }
     }
 
-    /// Sends a message, from any thread. Text and binary go as one frame (masked for RFC 6455; binary
-    /// as base64 text for hixie); a `.close` starts the closing handshake with its code (1000 if none).
-    /// With `flush: false` the frame waits for the next flushed send (batching, for the bench).
+    /// Sends a message, from any thread: one frame (masked for RFC 6455; binary as base64 text for
+    /// hixie). With `flush: false` the frame waits for the next flushed send (batching, for the bench).
     public func send(_ message: GatewayMessage, flush: Bool = true) {
-        if case .close(let code, let reason) = message {
-            _ = self.close(code: code ?? 1000, reason: reason)
-            return
-        }
         let frame = Self.encode(message, dialect: self.dialect, allocator: self.channel.allocator)
         if flush {
             self.channel.writeAndFlush(frame, promise: nil)
@@ -123,7 +118,7 @@ public final class WebSocketClient: Sendable {
     /// RFC 6455: a masked close frame with `code`, then the server's close frame (or `closeTimeout`).
     /// hixie-76: `0xFF 0x00`, then the server's `0xFF 0x00` (or `closeTimeout`). hixie-75: a TCP close.
     @discardableResult
-    public func close(code: UInt16 = 1000, reason: String? = nil) -> EventLoopFuture<Void> {
+    public func close(code: WebSocketCloseCode = .normalClosure, reason: String? = nil) -> EventLoopFuture<Void> {
         self.channel.triggerUserOutboundEvent(ClientCloseRequest(code: code, reason: reason), promise: nil)
         return self.channel.closeFuture
     }
@@ -135,14 +130,10 @@ public final class WebSocketClient: Sendable {
             return RFC6455FrameEncoder.frame(opcode: .text, payload: bytes, maskingKey: makeMaskingKey(), allocator: allocator)
         case (.rfc6455, .binary(let bytes)):
             return RFC6455FrameEncoder.frame(opcode: .binary, payload: bytes, maskingKey: makeMaskingKey(), allocator: allocator)
-        case (.rfc6455, .close(let code, let reason)):
-            return RFC6455FrameEncoder.closeFrame(code: code, reason: reason, maskingKey: makeMaskingKey(), allocator: allocator)
         case (.hixie75, .text(let bytes)), (.hixie76, .text(let bytes)):
             return HixieFrameEncoder.textFrame(bytes.readableBytesView)
         case (.hixie75, .binary(let bytes)), (.hixie76, .binary(let bytes)):
             return HixieFrameEncoder.textFrame(Base64.encode(bytes))
-        case (.hixie75, .close), (.hixie76, .close):
-            return HixieFrameEncoder.closeFrame
         }
     }
 }

@@ -16,7 +16,7 @@ public enum WebSocketClientError: Error, Equatable, Sendable, CustomStringConver
     /// `next(timeout:)` waited in vain.
     case timedOut
     /// The connection is closed; no more messages will come.
-    case closed(code: UInt16?, reason: String?)
+    case closed(code: WebSocketCloseCode?, reason: String?)
 
     public var description: String {
         switch self {
@@ -27,7 +27,7 @@ public enum WebSocketClientError: Error, Equatable, Sendable, CustomStringConver
         case .connectionClosedDuringHandshake: return "connection closed during the handshake"
         case .malformedResponse(let error): return "malformed handshake response: \(error)"
         case .timedOut: return "timed out waiting for a message"
-        case .closed(let code, let reason): return "closed (\(code.map(String.init) ?? "no code") \(reason ?? ""))"
+        case .closed(let code, let reason): return "closed (\(code.map { "\($0)" } ?? "no code") \(reason ?? ""))"
         }
     }
 }

@@ -104,8 +104,16 @@ final class ByteBufferBIO {
 
     // MARK: The BIO_METHOD
 
+    /// The BIO_METHOD pointer: written once while the lazy static initializes (under Swift's
+    /// once-only guard), then only read by OpenSSL, so sharing it between threads is safe.
+    private struct MethodHandle: @unchecked Sendable {
+        let pointer: OpaquePointer?
+    }
+
     /// Created once per process; never freed.
-    private static let method: OpaquePointer? = {
+    private static var method: OpaquePointer? { Self.methodHandle.pointer }
+
+    private static let methodHandle = MethodHandle(pointer: {
         let type = BIO_get_new_index() | BIO_TYPE_SOURCE_SINK
         guard let method = BIO_meth_new(type, "wsgate ByteBuffer") else { return nil }
         BIO_meth_set_write(method, bioWrite)
@@ -114,7 +122,7 @@ final class ByteBufferBIO {
         BIO_meth_set_create(method, bioCreate)
         BIO_meth_set_destroy(method, bioDestroy)
         return method
-    }()
+    }())
 
     fileprivate static func owner(of bio: OpaquePointer) -> ByteBufferBIO? {
         BIO_get_data(bio).map { Unmanaged<ByteBufferBIO>.fromOpaque($0).takeUnretainedValue() }

@@ -30,8 +30,6 @@ public enum WireError: Error, Equatable, Sendable {
     case handshakeResponseMismatch(reason: String)
 
     // Frames
-    /// A hixie frame type byte that this codec refuses.
-    case hixieUnexpectedFrameType(UInt8)
     /// A frame or message longer than the configured limit.
     case frameTooLarge(limit: Int)
     /// A text payload that is not valid UTF-8.

@@ -52,14 +52,14 @@ import WSGateWire
         let loop = EmbeddedEventLoop()
         let sinks = (0..<memberCount).map { _ in CountingSink() }  // members hold their sinks weakly
         let members = sinks.indices.map { i in
-            RoomMember(id: UInt64(i), eventLoop: loop, isHixie: false, includeSender: false, announces: false,
+            RoomMember(id: UInt64(i), eventLoop: loop, dialect: .rfc6455(version: 13), includeSender: false, announces: false,
                        sink: sinks[i])
         }
         var room: Room!
         for member in members { room = rooms.join(member, room: "fan-out", historyLimit: 0) }
         let messages = (0..<200).map { GatewayMessage.text(ByteBuffer(string: "message \($0)")) }
         func publishAndDrain(_ message: GatewayMessage) {
-            room.publish(message, from: members[0].id)
+            room.ordering.publish(message, from: members[0].id, room: room)
             loop.advanceTime(by: .milliseconds(5))  // past the coalescing window: the outbox drains
         }
         for message in messages.prefix(20) { publishAndDrain(message) }

@@ -41,7 +41,7 @@ private final class Fixture {
         self.sinks.append(sink)
         self.nextID += 1
         let member = RoomMember(
-            id: self.nextID, eventLoop: self.loops[loop], isHixie: false, includeSender: includeSender, announces: announce, sink: sink)
+            id: self.nextID, eventLoop: self.loops[loop], dialect: .rfc6455(version: 13), includeSender: includeSender, announces: announce, sink: sink)
         let joined = self.registry.join(member, room: room, historyLimit: history)
         return (member, sink, joined)
     }
@@ -59,7 +59,7 @@ struct RoomTests {
         var expected: [String] = []
         for i in 0..<30 {
             let sender = [a, b, c][i % 3]
-            sender.room.publish(.text("m\(i)"), from: sender.member.id)
+            sender.room.ordering.publish(.text("m\(i)"), from: sender.member.id, room: sender.room)
             expected.append("m\(i)")
             if i % 7 == 0 { fixture.loops[i % 2].run() }  // drain one loop part way, the other later
         }
@@ -76,19 +76,19 @@ struct RoomTests {
         let fixture = Fixture(coalescingWindow: .milliseconds(4))
         let a = fixture.join("r", loop: 0)
         let loop = fixture.loops[0]
-        a.room.publish(.text("m0"), from: nil)
+        a.room.ordering.publish(.text("m0"), from: nil, room: a.room)
         loop.run()
         #expect(a.sink.texts == ["m0"], "the first message after a quiet spell goes at once")
         #expect(a.sink.flushes == 1)
-        a.room.publish(.text("m1"), from: nil)
-        a.room.publish(.text("m2"), from: nil)
+        a.room.ordering.publish(.text("m1"), from: nil, room: a.room)
+        a.room.ordering.publish(.text("m2"), from: nil, room: a.room)
         loop.advanceTime(by: .milliseconds(3))
         #expect(a.sink.texts == ["m0"], "within the window after a delivery, messages wait")
         loop.advanceTime(by: .milliseconds(1))
         #expect(a.sink.texts == ["m0", "m1", "m2"], "then go out together, in order")
         #expect(a.sink.flushes == 2, "one flush for both")
         loop.advanceTime(by: .milliseconds(10))
-        a.room.publish(.text("m3"), from: nil)
+        a.room.ordering.publish(.text("m3"), from: nil, room: a.room)
         loop.run()
         #expect(a.sink.texts == ["m0", "m1", "m2", "m3"], "after a quiet window, at once again")
     }
@@ -96,7 +96,7 @@ struct RoomTests {
     @Test func writesOfOneDrainAreFlushedOnce() {
         let fixture = Fixture()
         let a = fixture.join("r", loop: 0)
-        for i in 0..<10 { a.room.publish(.text("m\(i)"), from: nil) }
+        for i in 0..<10 { a.room.ordering.publish(.text("m\(i)"), from: nil, room: a.room) }
         fixture.runLoops()
         #expect(a.sink.frames.count == 10)
         #expect(a.sink.flushes == 1)
@@ -105,9 +105,9 @@ struct RoomTests {
     @Test func aMemberSeesOnlyMessagesSentAfterItJoined() {
         let fixture = Fixture()
         let a = fixture.join("r", loop: 0)
-        a.room.publish(.text("before"), from: a.member.id)
+        a.room.ordering.publish(.text("before"), from: a.member.id, room: a.room)
         let b = fixture.join("r", loop: 0)  // joins while "before" is still pending on the loop
-        a.room.publish(.text("after"), from: a.member.id)
+        a.room.ordering.publish(.text("after"), from: a.member.id, room: a.room)
         fixture.runLoops()
         #expect(a.sink.texts == ["before", "after"])
         #expect(b.sink.texts == ["after"])
@@ -117,8 +117,8 @@ struct RoomTests {
         let fixture = Fixture()
         let quiet = fixture.join("r", loop: 0, includeSender: false)
         let other = fixture.join("r", loop: 1)
-        quiet.room.publish(.text("from quiet"), from: quiet.member.id)
-        other.room.publish(.text("from other"), from: other.member.id)
+        quiet.room.ordering.publish(.text("from quiet"), from: quiet.member.id, room: quiet.room)
+        other.room.ordering.publish(.text("from other"), from: other.member.id, room: other.room)
         fixture.runLoops()
         #expect(quiet.sink.texts == ["from other"])
         #expect(other.sink.texts == ["from quiet", "from other"])
@@ -127,11 +127,11 @@ struct RoomTests {
     @Test func aNewMemberGetsTheLastMessagesOfHistoryInOrder() {
         let fixture = Fixture()
         let a = fixture.join("h", loop: 0, history: 3)
-        for i in 1...5 { a.room.publish(.text("m\(i)"), from: a.member.id) }
+        for i in 1...5 { a.room.ordering.publish(.text("m\(i)"), from: a.member.id, room: a.room) }
         fixture.runLoops()
         let b = fixture.join("h", loop: 1, history: 3)
         #expect(b.sink.texts == ["m3", "m4", "m5"])
-        a.room.publish(.text("m6"), from: a.member.id)
+        a.room.ordering.publish(.text("m6"), from: a.member.id, room: a.room)
         fixture.runLoops()
         #expect(b.sink.texts == ["m3", "m4", "m5", "m6"])
     }
@@ -139,7 +139,7 @@ struct RoomTests {
     @Test func gatewayNoticesAreNotKeptInHistory() {
         let fixture = Fixture()
         let a = fixture.join("h", loop: 0, history: 5, announce: true)
-        a.room.publish(.text("hello"), from: a.member.id)
+        a.room.ordering.publish(.text("hello"), from: a.member.id, room: a.room)
         fixture.runLoops()
         let b = fixture.join("h", loop: 0, history: 5)
         #expect(b.sink.texts == ["hello"])
@@ -159,9 +159,9 @@ struct RoomTests {
         let fixture = Fixture()
         let a = fixture.join("r", loop: 0)
         let b = fixture.join("r", loop: 0)
-        a.room.publish(.text("one"), from: nil)
+        a.room.ordering.publish(.text("one"), from: nil, room: a.room)
         fixture.registry.leave(b.member, room: b.room)
-        a.room.publish(.text("two"), from: nil)
+        a.room.ordering.publish(.text("two"), from: nil, room: a.room)
         fixture.runLoops()
         #expect(a.sink.texts == ["one", "two"])
         #expect(b.sink.texts.isEmpty)
@@ -173,8 +173,8 @@ struct RoomTests {
         let fixture = Fixture()
         let a = fixture.join("a", loop: 0)
         let b = fixture.join("b", loop: 0)
-        a.room.publish(.text("for a"), from: a.member.id)
-        b.room.publish(.text("for b"), from: b.member.id)
+        a.room.ordering.publish(.text("for a"), from: a.member.id, room: a.room)
+        b.room.ordering.publish(.text("for b"), from: b.member.id, room: b.room)
         fixture.runLoops()
         #expect(a.sink.texts == ["for a"])
         #expect(b.sink.texts == ["for b"])
@@ -187,7 +187,7 @@ struct RoomTests {
         fixture.registry.leave(a.member, room: a.room)
         #expect(fixture.registry.snapshot().isEmpty)
         let h = fixture.join("kept", loop: 0, history: 2)
-        h.room.publish(.text("x"), from: h.member.id)
+        h.room.ordering.publish(.text("x"), from: h.member.id, room: h.room)
         fixture.registry.leave(h.member, room: h.room)
         fixture.runLoops()
         #expect(fixture.registry.snapshot().map(\.name) == ["kept"])

@@ -48,10 +48,10 @@ private final class Member {
         // The client stops reading: the channel takes no more, so room frames queue in the session.
         member.channel.isWritable = false
         let publisher = RoomMember(
-            id: 999_999, eventLoop: member.channel.embeddedEventLoop, isHixie: false, includeSender: false, announces: false,
+            id: 999_999, eventLoop: member.channel.embeddedEventLoop, dialect: .rfc6455(version: 13), includeSender: false, announces: false,
             sink: NullSink())
         let shared = rooms.join(publisher, room: "r", historyLimit: 0)
-        for i in 0..<5 { shared.publish(.text("message \(i) " + String(repeating: "x", count: 200)), from: publisher.id) }
+        for i in 0..<5 { shared.ordering.publish(.text("message \(i) " + String(repeating: "x", count: 200)), from: publisher.id, room: shared) }
         member.channel.embeddedEventLoop.run()
         let frames = try member.written()
         #expect(frames.count == 1, "nothing but the close frame was written: \(frames.map(\.0))")
@@ -67,10 +67,10 @@ private final class Member {
         let member = try Member(rooms: rooms, metrics: metrics, sendQueueBytes: 1 << 20)
         member.channel.isWritable = false
         let publisher = RoomMember(
-            id: 999_998, eventLoop: member.channel.embeddedEventLoop, isHixie: false, includeSender: false, announces: false,
+            id: 999_998, eventLoop: member.channel.embeddedEventLoop, dialect: .rfc6455(version: 13), includeSender: false, announces: false,
             sink: NullSink())
         let shared = rooms.join(publisher, room: "r", historyLimit: 0)
-        for i in 0..<3 { shared.publish(.text("m\(i)"), from: publisher.id) }
+        for i in 0..<3 { shared.ordering.publish(.text("m\(i)"), from: publisher.id, room: shared) }
         member.channel.embeddedEventLoop.run()
         #expect(try member.written().isEmpty, "held while the channel is not writable")
         member.channel.isWritable = true

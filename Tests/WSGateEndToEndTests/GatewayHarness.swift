@@ -23,7 +23,7 @@ final class GatewayHarness: @unchecked Sendable {
     var port: Int { self.ports[0] }
 
     init(yaml: String, logLevel: Logger.Level = .warning) throws {
-        FileManager.default.changeCurrentDirectoryPath(repositoryRoot)
+        _ = FileManager.default.changeCurrentDirectoryPath(repositoryRoot)
         let configuration = try ConfigLoader.parse(yaml, file: "test.yaml", baseDirectory: repositoryRoot)
         var logger = Logger(label: "wsgate-test")
         logger.logLevel = logLevel

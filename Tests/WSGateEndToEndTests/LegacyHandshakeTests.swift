@@ -52,17 +52,39 @@ struct LegacyHandshakeTests {
         #expect(socket.read(count: 8) == [0x00] + Array("héllo".utf8) + [0xFF])
     }
 
-    @Test func hixie76KeyBytesWithoutTheHeadAreNotAnsweredEarly() throws {
+    @Test func hixie76TokenWaitsForAllEightKeyBytes() throws {
         let harness = try self.harness()
         defer { harness.stop() }
         let (head, key3, token) = LegacyTestSupport.hixie76Request(port: harness.port, path: "/echo")
         let socket = try LegacyRawSocket(port: harness.port)
         socket.send(head + key3.prefix(5))
-        #expect(socket.read(timeout: 0.3) { !$0.isEmpty }.isEmpty, "no answer before all 8 key bytes")
+        let (response, early) = socket.readHead()
+        #expect(response.hasPrefix("HTTP/1.1 101 WebSocket Protocol Handshake"), "the head goes out before key3 is complete")
+        #expect(early.isEmpty)
+        socket.clear()
+        #expect(socket.read(timeout: 0.3) { !$0.isEmpty }.isEmpty, "no token before all 8 key bytes")
         socket.send(Array(key3.suffix(3)))
-        let (response, rest) = socket.readHead(extra: 16)
-        #expect(response.hasPrefix("HTTP/1.1 101 "))
-        #expect(Array(rest.prefix(16)) == token)
+        #expect(socket.read(count: 16) == token)
+    }
+
+    /// An HAProxy-style intermediary forwards key3 only after it has seen the response head: a
+    /// server that waits for key3 before answering deadlocks behind it (SPEC, Handshakes).
+    @Test func hixie76HeadGoesOutBeforeKey3ForIntermediariesThatWaitForIt() throws {
+        let harness = try self.harness()
+        defer { harness.stop() }
+        let (head, key3, token) = LegacyTestSupport.hixie76Request(port: harness.port, path: "/echo")
+        let socket = try LegacyRawSocket(port: harness.port)
+        socket.send(head)  // the head only: this client waits for the 101 head before it sends key3
+        let (response, rest) = socket.readHead()
+        #expect(response.hasPrefix("HTTP/1.1 101 WebSocket Protocol Handshake\r\n"))
+        #expect(response.contains("Sec-WebSocket-Location: ws://"))
+        #expect(rest.isEmpty, "nothing after the head before key3")
+        socket.clear()
+        socket.send(key3)
+        #expect(socket.read(count: 16) == token)
+        socket.clear()
+        socket.send([0x00] + Array("through".utf8) + [0xFF])
+        #expect(socket.read(count: 9) == [0x00] + Array("through".utf8) + [0xFF])
     }
 
     @Test func hixie76SubprotocolIsEchoedOnlyWhenTheRouteListsIt() throws {

@@ -319,7 +319,8 @@ enum OpsProcess {
 
 /// An RFC 6455 client over a blocking socket, for tests that need control of every byte (pings
 /// not answered, slow reading, many short connections).
-final class OpsWebSocket {
+// Used by one test thread at a time (the test hands it to a reader thread and waits for it).
+final class OpsWebSocket: @unchecked Sendable {
     struct Frame {
         var fin: Bool
         var opcode: UInt8

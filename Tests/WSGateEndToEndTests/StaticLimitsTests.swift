@@ -8,7 +8,7 @@ struct StaticLimitsTests {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("wsgate-static-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: root) }
-        FileManager.default.createFile(atPath: root + "/big.bin", contents: nil)
+        _ = FileManager.default.createFile(atPath: root + "/big.bin", contents: nil)
         #expect(truncate(root + "/big.bin", off_t(17 << 20)) == 0)  // sparse: no disk used
         try "small".write(toFile: root + "/small.txt", atomically: true, encoding: .utf8)
         let harness = try GatewayHarness(yaml: GatewayHarness.yaml(routes: "  - path: /\n    static: \(root)\n"))

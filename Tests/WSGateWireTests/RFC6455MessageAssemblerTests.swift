@@ -23,7 +23,7 @@ private func closePayload(_ code: UInt16, _ reason: [UInt8] = []) -> [UInt8] {
 }
 
 private func failCode(_ action: RFC6455MessageAssembler.Action) -> UInt16? {
-    if case .fail(let code, _) = action { return code }
+    if case .fail(let close) = action { return close.code?.rawValue }
     return nil
 }
 
@@ -91,14 +91,14 @@ struct RFC6455MessageAssemblerTests {
 
     @Test func aCloseCarriesItsCodeAndReason() {
         let assembler = AssemblerBox(maxMessageSize: 1024)
-        #expect(assembler.receive(frame(.connectionClose, closePayload(1000, Array("bye".utf8)))) == .peerClosed(code: 1000, reason: "bye"))
+        #expect(assembler.receive(frame(.connectionClose, closePayload(1000, Array("bye".utf8)))) == .peerClosed(WebSocketClose(code: 1000, reason: "bye")))
         let other = AssemblerBox(maxMessageSize: 1024)
-        #expect(other.receive(frame(.connectionClose, closePayload(4999))) == .peerClosed(code: 4999, reason: ""))
+        #expect(other.receive(frame(.connectionClose, closePayload(4999))) == .peerClosed(WebSocketClose(code: 4999, reason: "")))
     }
 
     @Test func anEmptyCloseHasNoCode() {
         let assembler = AssemblerBox(maxMessageSize: 1024)
-        #expect(assembler.receive(frame(.connectionClose, [])) == .peerClosed(code: nil, reason: nil))
+        #expect(assembler.receive(frame(.connectionClose, [])) == .peerClosed(WebSocketClose(code: nil, reason: nil)))
     }
 
     @Test func aOneByteCloseBodyFailsWith1002() {
@@ -115,7 +115,7 @@ struct RFC6455MessageAssemblerTests {
     @Test(arguments: [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999] as [UInt16])
     func validCloseCodesAreAccepted(_ code: UInt16) {
         let assembler = AssemblerBox(maxMessageSize: 1024)
-        #expect(assembler.receive(frame(.connectionClose, closePayload(code))) == .peerClosed(code: code, reason: ""))
+        #expect(assembler.receive(frame(.connectionClose, closePayload(code))) == .peerClosed(WebSocketClose(code: WebSocketCloseCode(rawValue: code), reason: "")))
     }
 
     @Test func aCloseReasonThatIsNotUTF8FailsWith1007() {

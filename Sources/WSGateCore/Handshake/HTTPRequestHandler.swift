@@ -1,0 +1,274 @@
+import Logging
+import NIOCore
+import WSGateConfig
+import WSGateTLS
+import WSGateWire
+
+/// The first handler of every connection after TLS: reads the request head and performs what the
+/// `HandshakeMachine` decides — a refusal, a static file, an upstream connect, the hixie-76 head
+/// before key3, or the WebSocket pipeline — then steps out of the pipeline.
+///
+/// Every refusal is a `GatewayRefusal`, turned into its status in one place; every handshake is
+/// logged in one line. The connection's `HandshakeDeadline` runs until the WebSocket is open (or
+/// until an upstream connect starts, which has its own deadline).
+final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private var machine: HandshakeMachine
+    private var parser = HTTPHeadParser()
+    /// Bytes read past what the current step took (key3, early frames).
+    private var buffered: ByteBuffer?
+    private var deadline: Scheduled<Void>?
+    private let info: ConnectionInfo
+    private var runtime: GatewayRuntime { self.info.runtime }
+
+    init(info: ConnectionInfo) {
+        self.info = info
+        let runtime = info.runtime
+        self.machine = HandshakeMachine(
+            environment: .init(routes: runtime.routes, isTLS: info.isTLS, routeLoad: { runtime.routeConnections[$0]?.load }))
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.deadline = HandshakeDeadline.arm(context: context, info: self.info, stage: "request")
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.deadline?.cancel()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if let error = error as? TLSError {
+            self.info.logger.info("TLS handshake failed", metadata: ["wsgate.peer": "\(self.info.peer)", "wsgate.tls": "true", "wsgate.reason": "\(error)"])
+            self.runtime.metrics.countRefusal("tls")
+        } else {
+            self.info.logger.debug("connection error", metadata: ["wsgate.peer": "\(self.info.peer)", "wsgate.error": "\(error)"])
+        }
+        context.close(promise: nil)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var incoming = Self.unwrapInboundIn(data)
+        if var buffered = self.buffered {
+            buffered.writeBuffer(&incoming)
+            incoming = buffered
+            self.buffered = nil
+        }
+        switch self.machine.state {
+        case .readingHead:
+            do {
+                guard let head = try self.parser.next(from: &incoming) else {
+                    self.buffered = incoming
+                    return
+                }
+                self.buffered = incoming
+                let action = self.machine.receivedHead(head)
+                if let route = self.machine.acceptedRoute { self.reserveRouteSlot(route) }
+                self.perform(action, context: context)
+            } catch {
+                self.perform(.refuse(.wire(error), head: nil, dialect: nil), context: context)
+            }
+        case .awaitingKey3:
+            self.buffered = incoming
+            self.takeKey3(context: context)
+        case .connectingUpstream, .responding:
+            self.buffered = incoming  // early frames: kept for the WebSocket once it opens
+        case .upgraded:
+            context.fireChannelRead(Self.wrapInboundOut(incoming))
+        }
+    }
+
+    /// Feeds key3 to the machine once its 8 bytes are in.
+    private func takeKey3(context: ChannelHandlerContext) {
+        guard var rest = self.buffered, rest.readableBytes >= 8, let key3 = rest.readBytes(length: 8) else { return }
+        self.buffered = rest
+        self.perform(self.machine.receivedKey3(key3), context: context)
+    }
+
+    // MARK: Actions
+
+    private func perform(_ action: HandshakeMachine.Action, context: ChannelHandlerContext) {
+        switch action {
+        case .refuse(let refusal, let head, let dialect):
+            self.refuse(context: context, refusal, head: head, dialect: dialect)
+        case .serveStatic(let root, let remainder, let head):
+            self.serveStatic(context: context, root: root, remainder: remainder, head: head)
+        case .connectUpstream(let host, let port, let timeoutMs):
+            self.connectUpstream(context: context, host: host, port: port, timeoutMs: timeoutMs)
+        case .sendHeadAwaitKey3(let responseHead):
+            self.hasSentHead = true
+            context.writeAndFlush(Self.wrapOutboundOut(responseHead), promise: nil)
+            self.takeKey3(context: context)
+        case .open(let upgrade, let response):
+            self.open(context: context, upgrade: upgrade, response: response)
+        }
+    }
+
+    private func connectUpstream(context: ChannelHandlerContext, host: String, port: Int, timeoutMs: Int) {
+        // The connect has its own deadline (504): the handshake timer must not drop the client first.
+        self.deadline?.cancel()
+        // Read nothing more until the bridge is in place: what the client sends early must not
+        // pile up here (the bridge turns reading back on through its backpressure).
+        context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
+        UpstreamConnector.connect(host: host, port: port, timeoutMs: timeoutMs, eventLoop: context.eventLoop)
+            .assumeIsolated().whenComplete { result in
+                switch result {
+                case .success(let upstream):
+                    self.runtime.metrics.upstreamConnects.add(1)
+                    self.pendingUpstream = upstream
+                    self.perform(self.machine.upstreamConnected(), context: context)
+                    // The client went away while we connected, or we are shutting down: nothing
+                    // will ever close this upstream otherwise.
+                    if let upstream = self.pendingUpstream {
+                        self.pendingUpstream = nil
+                        upstream.close(promise: nil)
+                    }
+                case .failure(let error):
+                    self.runtime.metrics.upstreamFailures.add(1)
+                    let refusal: GatewayRefusal =
+                        (error as? UpstreamConnector.Failure) == .timeout
+                        ? .upstreamTimeout("\(host):\(port) after \(timeoutMs) ms")
+                        : .upstreamRefused("\(host):\(port): \(error)")
+                    self.perform(self.machine.upstreamFailed(refusal), context: context)
+                }
+            }
+    }
+
+    /// The upstream connected for this handshake, until a bridge takes it.
+    private var pendingUpstream: Channel?
+    /// Whether the hixie-76 101 head went out (a refusal can no longer be an HTTP answer).
+    private var hasSentHead = false
+
+    /// Counts the connection on its route, if the route has its own `max_connections`.
+    private func reserveRouteSlot(_ route: RouteConfiguration) {
+        guard route.maxConnectionsOnRoute != nil, let cell = self.runtime.routeConnections[route.path] else { return }
+        cell.add(1)
+        self.info.accounting.routeCell = cell
+    }
+
+    private func makeSession(upgrade: HandshakeMachine.Upgrade) -> ChannelHandler? {
+        let route = upgrade.match.route
+        switch route.target {
+        case .upstream:
+            guard let upstream = self.pendingUpstream else { return nil }
+            self.pendingUpstream = nil
+            let encoding = BridgeCodec.encoding(route: route.encoding, dialect: upgrade.dialect, subprotocol: upgrade.subprotocol)
+            return BridgeHandler(upstream: upstream, encoding: encoding, dialect: upgrade.dialect, metrics: self.runtime.metrics, logger: self.info.logger)
+        case .echo:
+            return WebSocketSessionHandler(
+                dialect: upgrade.dialect, target: .echo, sendQueueBytes: route.limits.sendQueueBytes, rooms: self.runtime.rooms,
+                metrics: self.runtime.metrics, logger: self.info.logger)
+        case .room:
+            let name = upgrade.match.roomName ?? ""
+            let target = SessionTarget.room(
+                name: name, historyLimit: self.runtime.historyLimit(room: name, default: route.history),
+                includeSender: route.includeSender, announce: route.announce)
+            return WebSocketSessionHandler(
+                dialect: upgrade.dialect, target: target, sendQueueBytes: route.limits.sendQueueBytes, rooms: self.runtime.rooms,
+                metrics: self.runtime.metrics, logger: self.info.logger)
+        case .staticFiles:
+            return nil  // the machine refuses upgrades on static routes
+        }
+    }
+
+    /// Writes the response, installs the dialect's frame handler and the session after this
+    /// handler, flushes, hands over any bytes that came after the handshake, and steps out.
+    private func open(context: ChannelHandlerContext, upgrade: HandshakeMachine.Upgrade, response: ByteBuffer) {
+        let label = upgrade.dialect.label
+        guard self.runtime.connections.add(context.channel) else {
+            return self.refuse(context: context, .shuttingDown, head: upgrade.head, dialect: label)
+        }
+        guard let session = self.makeSession(upgrade: upgrade) else {
+            return self.refuse(context: context, .upgradeOnStaticRoute(path: upgrade.head.path), head: upgrade.head, dialect: label)
+        }
+        self.deadline?.cancel()
+        let route = upgrade.match.route
+        let cells = self.runtime.metrics.cells(dialect: label, isTLS: self.info.isTLS)
+        cells.open.add(1)
+        cells.total.add(1)
+        self.info.accounting.dialectCells = cells
+        context.channel.setOption(ChannelOptions.writeBufferWaterMark, value: WebSocketPipeline.writeBufferWaterMark(for: route.limits))
+            .whenFailure { _ in }
+        self.logHandshake(head: upgrade.head, dialect: label, status: 101, reason: nil)
+        context.write(Self.wrapOutboundOut(response), promise: nil)
+        let handlers = WebSocketPipeline.handlers(
+            dialect: upgrade.dialect, limits: route.limits, session: session, metrics: self.runtime.metrics, logger: self.info.logger)
+        do {
+            try context.pipeline.syncOperations.addHandlers(handlers, position: .after(self))
+        } catch {
+            // Usually the client left during the handshake; anything else is our fault.
+            if context.channel.isActive {
+                self.info.logger.error("could not install WebSocket handlers", metadata: ["wsgate.peer": "\(self.info.peer)", "wsgate.error": "\(error)"])
+            } else {
+                self.info.logger.debug("client left during the handshake", metadata: ["wsgate.peer": "\(self.info.peer)", "wsgate.error": "\(error)"])
+            }
+            context.close(promise: nil)
+            return
+        }
+        context.flush()
+        if case .upstream = route.target {
+            context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+        }
+        if let rest = self.buffered, rest.readableBytes > 0 {
+            self.buffered = nil
+            context.fireChannelRead(Self.wrapInboundOut(rest))
+        }
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+    }
+
+    // MARK: Plain HTTP
+
+    private func serveStatic(context: ChannelHandlerContext, root: String, remainder: String, head: HTTPRequestHead) {
+        self.deadline?.cancel()
+        let isHead = head.method == "HEAD"
+        StaticFileResponder.read(
+            root: root, remainder: remainder, requestPath: head.path, threadPool: self.runtime.threadPool, eventLoop: context.eventLoop
+        ).assumeIsolated().whenComplete { result in
+            switch result {
+            case .success(.success(let (body, contentType))):
+                var out = HTTPResponse.head(status: 200, contentType: contentType, contentLength: body.readableBytes)
+                if !isHead { out.writeImmutableBuffer(body) }
+                self.logHandshake(head: head, dialect: nil, status: 200, reason: nil)
+                context.writeAndFlush(Self.wrapOutboundOut(out)).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            case .success(.failure(let refusal)):
+                self.refuse(context: context, refusal, head: head, dialect: nil, includeBody: !isHead)
+            case .failure(let error):
+                self.info.logger.error("static file read failed", metadata: ["wsgate.peer": "\(self.info.peer)", "wsgate.error": "\(error)"])
+                context.close(promise: nil)
+            }
+        }
+    }
+
+    // MARK: Refusals
+
+    private func refuse(context: ChannelHandlerContext, _ refusal: GatewayRefusal, head: HTTPRequestHead?, dialect: String?, includeBody: Bool = true) {
+        self.deadline?.cancel()
+        self.runtime.metrics.countRefusal(String(refusal.status))
+        self.logHandshake(head: head, dialect: dialect, status: refusal.status, reason: refusal.reason)
+        guard !self.hasSentHead else {
+            // hixie-76 after its 101 head: no HTTP answer is possible any more.
+            context.close(promise: nil)
+            return
+        }
+        context.writeAndFlush(Self.wrapOutboundOut(refusal.response(includeBody: includeBody))).assumeIsolated().whenComplete { _ in
+            context.close(promise: nil)
+        }
+    }
+
+    private func logHandshake(head: HTTPRequestHead?, dialect: String?, status: Int, reason: String?) {
+        var metadata: Logger.Metadata = [
+            "wsgate.peer": "\(self.info.peer)",
+            "wsgate.tls": "\(self.info.isTLS)",
+            "wsgate.dialect": "\(dialect ?? "http")",
+            "wsgate.path": "\(head?.path ?? "-")",
+            "wsgate.status": "\(status)",
+        ]
+        if let reason { metadata["wsgate.reason"] = "\(reason)" }
+        self.info.logger.info("request", metadata: metadata)
+    }
+}
+
+@available(*, unavailable)
+extension HTTPRequestHandler: Sendable {}

@@ -1,0 +1,38 @@
+import Logging
+import NIOCore
+import NIOWebSocket
+import WSGateConfig
+import WSGateWire
+
+/// The handlers of an open WebSocket, by dialect: the frame codec and frame handler (which own
+/// framing and the closing handshake), then the session (room or echo) or the bridge.
+enum WebSocketPipeline {
+    /// The handlers to install after the handshake handler, in order.
+    static func handlers(
+        dialect: WebSocketDialect, limits: LimitsConfiguration, session: ChannelHandler, metrics: GatewayMetrics, logger: Logger
+    ) -> [ChannelHandler] {
+        let keepalive = Keepalive(pingIntervalSeconds: limits.pingIntervalSeconds, idleTimeoutSeconds: limits.idleTimeoutSeconds)
+        switch dialect {
+        case .rfc6455:
+            let maxFrame = min(limits.maxMessageBytes, Int(UInt32.max))
+            return [
+                ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: maxFrame)),
+                RFC6455FrameHandler(maxMessageSize: limits.maxMessageBytes, keepalive: keepalive, metrics: metrics, logger: logger),
+                session,
+            ]
+        case .hixie75, .hixie76:
+            return [
+                HixieFrameHandler(
+                    dialect: dialect == .hixie75 ? .hixie75 : .hixie76, maxMessageSize: limits.maxMessageBytes,
+                    keepalive: keepalive, metrics: metrics, logger: logger),
+                session,
+            ]
+        }
+    }
+
+    /// The channel's write watermarks: it holds half of `send_queue_bytes`, the session the rest.
+    static func writeBufferWaterMark(for limits: LimitsConfiguration) -> ChannelOptions.Types.WriteBufferWaterMark {
+        let high = WebSocketSessionHandler.channelShare(of: limits.sendQueueBytes)
+        return .init(low: high / 2, high: high)
+    }
+}

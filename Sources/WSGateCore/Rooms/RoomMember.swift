@@ -1,0 +1,52 @@
+import NIOCore
+import WSGateWire
+
+/// Receives a room's deliveries on its own event loop.
+protocol RoomMemberSink: AnyObject {
+    /// Writes bytes framed for the member's family (no flush). On the member's event loop only.
+    func roomWrite(_ frame: ByteBuffer)
+    /// Flushes what `roomWrite` wrote. On the member's event loop only.
+    func roomFlush()
+}
+
+/// A member of a room: who it is, where it lives, and how it wants messages.
+final class RoomMember {
+    /// Unique for the life of the process.
+    let id: UInt64
+    /// The event loop of the member's channel; deliveries happen there.
+    let eventLoop: EventLoop
+    /// The frames it is written in.
+    let family: FrameFamily
+    /// Its dialect, for notices.
+    let dialect: WebSocketDialect
+    /// Whether it receives its own messages (its route's `include_sender`).
+    let includeSender: Bool
+    /// Whether it announces its joining and leaving (its route's `announce`).
+    let announces: Bool
+    /// Messages with a sequence up to this one were sent before it joined. Set under the room lock.
+    var joinSequence: UInt64 = 0
+    /// The handler that writes; cleared when the member leaves.
+    weak var sink: RoomMemberSink?
+
+    init(id: UInt64, eventLoop: EventLoop, dialect: WebSocketDialect, includeSender: Bool, announces: Bool, sink: RoomMemberSink) {
+        self.id = id
+        self.eventLoop = eventLoop
+        self.dialect = dialect
+        self.family = FrameFamily(dialect)
+        self.includeSender = includeSender
+        self.announces = announces
+        self.sink = sink
+    }
+}
+
+// The member's mutable state is only touched under the room lock or on its own event loop.
+extension RoomMember: @unchecked Sendable {}
+
+/// Process-wide unique member identifiers.
+enum MemberIDs {
+    private static let counter = MetricCell()
+
+    static func next() -> UInt64 {
+        UInt64(counter.increment())
+    }
+}

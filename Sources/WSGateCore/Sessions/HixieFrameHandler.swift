@@ -1,0 +1,130 @@
+import Logging
+import NIOCore
+import WSGateWire
+
+/// Speaks hixie-75/76 after the handshake: `0x00 … 0xFF` text frames up as normalized messages,
+/// the hixie-76 closing handshake `0xFF 0x00` both ways (`ClosingHandshake`), and any error as a
+/// dropped connection (hixie has no close codes).
+///
+/// It owns outbound framing: messages become text frames (binary as base64 text), bytes a room
+/// framed for this family pass through; a `WebSocketCloseRequest` becomes `0xFF 0x00` (hixie-76,
+/// then at most `closeGracePeriod` for the answer) or a TCP close (hixie-75). The connection's end
+/// goes up once, as a `WebSocketClose` event.
+final class HixieFrameHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = GatewayMessage
+    typealias OutboundIn = OutboundFrame
+    typealias OutboundOut = ByteBuffer
+
+    private var closing: ClosingHandshake
+    private var reader: HixieFrameReader
+    private var closeTimer: Scheduled<Void>?
+    private let closeGracePeriod: TimeAmount
+    private let keepalive: Keepalive
+    private let metrics: GatewayMetrics
+    private let logger: Logger
+
+    init(dialect: HixieDialect, maxMessageSize: Int, keepalive: Keepalive, closeGracePeriod: TimeAmount = .seconds(5), metrics: GatewayMetrics, logger: Logger) {
+        self.closing = ClosingHandshake(hasCloseFrame: dialect == .hixie76)
+        self.reader = HixieFrameReader(dialect: dialect, maxMessageSize: maxMessageSize)
+        self.keepalive = keepalive
+        self.closeGracePeriod = closeGracePeriod
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.keepalive.start(context: context, sendsPings: false) { [weak self] context, reason in
+            guard let self else { return }
+            self.perform(self.closing.closeRequested(WebSocketClose(code: .goingAway, reason: reason)), context: context)
+        } ping: { _ in }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.closeTimer?.cancel()
+        self.keepalive.stop()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if let close = self.closing.connectionLost() {
+            context.fireUserInboundEventTriggered(close)
+        }
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let incoming = Self.unwrapInboundIn(data)
+        self.keepalive.sawTraffic()
+        if self.closing.state == .closed { return }
+        do {
+            try self.reader.read(incoming) { frame in
+                switch frame {
+                case .text(let bytes):
+                    guard self.closing.delivers else { return true }
+                    self.metrics.messagesIn.add(1)
+                    self.metrics.bytesIn.add(bytes.readableBytes)
+                    context.fireChannelRead(Self.wrapInboundOut(.text(bytes)))
+                    return true
+                case .close:
+                    self.perform(self.closing.peerClosed(WebSocketClose(code: nil, reason: nil)), context: context)
+                    return false
+                }
+            }
+        } catch {
+            self.logger.debug("hixie framing error, dropping", metadata: ["wsgate.reason": "\(error)"])
+            // Hixie has no close codes: the connection is dropped, not closed with a frame.
+            if let close = self.closing.connectionLost() { context.fireUserInboundEventTriggered(WebSocketClose(code: close.code, reason: "\(error)")) }
+            context.close(promise: nil)
+        }
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        guard self.closing.canSend else {
+            promise?.fail(ChannelError.outputClosed)
+            return
+        }
+        let bytes: ByteBuffer
+        switch Self.unwrapOutboundIn(data) {
+        case .framed(let framed): bytes = framed
+        case .text(let payload): bytes = MessageFramer.frame(.text(payload), family: .hixieText)
+        case .binary(let payload): bytes = MessageFramer.frame(.binary(payload), family: .hixieText)
+        }
+        context.write(Self.wrapOutboundOut(bytes), promise: promise)
+    }
+
+    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        if let request = event as? WebSocketCloseRequest {
+            self.perform(self.closing.closeRequested(request.close), context: context)
+            promise?.succeed(())
+            return
+        }
+        context.triggerUserOutboundEvent(event, promise: promise)
+    }
+
+    /// Does what the closing handshake decided; hixie-76's close frame is `0xFF 0x00`, whatever the code.
+    private func perform(_ action: ClosingHandshake.Action, context: ChannelHandlerContext) {
+        switch action {
+        case .none:
+            return
+        case .sendClose(_, let thenDisconnect, let report):
+            if let report { context.fireUserInboundEventTriggered(report) }
+            if thenDisconnect {
+                context.writeAndFlush(Self.wrapOutboundOut(HixieFrameEncoder.closeFrame)).assumeIsolated().whenComplete { _ in
+                    context.close(promise: nil)
+                }
+            } else {
+                context.writeAndFlush(Self.wrapOutboundOut(HixieFrameEncoder.closeFrame), promise: nil)
+                self.closeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: self.closeGracePeriod) {
+                    self.perform(self.closing.graceExpired(), context: context)
+                }
+            }
+        case .disconnect(let report):
+            if let report { context.fireUserInboundEventTriggered(report) }
+            self.closeTimer?.cancel()
+            context.close(promise: nil)
+        }
+    }
+}
+
+@available(*, unavailable)
+extension HixieFrameHandler: Sendable {}

@@ -1,0 +1,179 @@
+import Logging
+import NIOCore
+import WSGateWire
+
+/// The dialect-neutral end of a WebSocket connection: normalized messages in, `OutboundFrame`s out
+/// (the frame handler below owns the framing).
+///
+/// For an echo it writes each message back, flushing once per read burst, and stops reading while
+/// the client does not take what it is sent (backpressure). For a room it joins on
+/// `handlerAdded` (before the 101 is flushed, so nothing sent after the client reads its 101 is
+/// missed), publishes what the client sends through the room's broker, writes what the room
+/// delivers, and closes a member whose unsent bytes pass `send_queue_bytes` with 1008 — never
+/// skipping it silently. It leaves the room on the connection's `WebSocketClose` signal.
+final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink {
+    typealias InboundIn = GatewayMessage
+    typealias OutboundOut = OutboundFrame
+
+    private let dialect: WebSocketDialect
+    private let target: SessionTarget
+    private let rooms: RoomRegistry
+    private let metrics: GatewayMetrics
+    private let logger: Logger
+    private var context: ChannelHandlerContext?
+    private var member: RoomMember?
+    private var room: Room?
+    private var needsFlush = false
+    /// Room frames the channel has not taken yet (its own buffer holds half of `send_queue_bytes`).
+    private var queued = CircularBuffer<ByteBuffer>(initialCapacity: 0)
+    private var queuedBytes = 0
+    private let queueLimit: Int
+
+    /// `sendQueueBytes`: the route's `send_queue_bytes`; the channel's write watermark holds half of it.
+    init(dialect: WebSocketDialect, target: SessionTarget, sendQueueBytes: Int, rooms: RoomRegistry, metrics: GatewayMetrics, logger: Logger) {
+        self.queueLimit = max(1, sendQueueBytes - Self.channelShare(of: sendQueueBytes))
+        self.dialect = dialect
+        self.target = target
+        self.rooms = rooms
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if case .room(let name, let historyLimit, let includeSender, let announce) = self.target {
+            let member = RoomMember(
+                id: MemberIDs.next(), eventLoop: context.eventLoop, dialect: self.dialect,
+                includeSender: includeSender, announces: announce, sink: self)
+            self.member = member
+            self.room = self.rooms.join(member, room: name, historyLimit: historyLimit)
+            if member.sink == nil, let room = self.room {
+                // The history replay alone passed send_queue_bytes: out again.
+                self.room = nil
+                self.rooms.leave(member, room: room)
+            }
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.leaveRoom()
+        self.context = nil
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.leaveRoom()
+        context.fireChannelInactive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is WebSocketClose {
+            // The connection is closing: a member being closed sends and receives nothing more.
+            self.leaveRoom()
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let message = Self.unwrapInboundIn(data)
+        switch self.target {
+        case .echo:
+            context.write(Self.wrapOutboundOut(OutboundFrame(message)), promise: nil)
+            self.metrics.messagesOut.add(1)
+            self.needsFlush = true
+        case .room:
+            if let room = self.room, let member = self.member {
+                self.rooms.publish(message, from: member, in: room)
+            }
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if self.needsFlush {
+            self.needsFlush = false
+            context.flush()
+        }
+        context.fireChannelReadComplete()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        self.logger.debug("connection error, closing", metadata: ["wsgate.error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        let isWritable = context.channel.isWritable
+        switch self.target {
+        case .echo:
+            // Backpressure: read no more from a client that does not read what we send it.
+            context.channel.setOption(ChannelOptions.autoRead, value: isWritable).whenFailure { _ in }
+        case .room:
+            if isWritable { self.drainQueue(context: context) }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    // MARK: RoomMemberSink
+
+    // A member is joined while its sink is set: from before `join` (which writes the history replay
+    // through `welcome`, before `self.room` is assigned) until `leaveRoom` clears it.
+    func roomWrite(_ frame: ByteBuffer) {
+        guard self.member?.sink != nil, let context = self.context else { return }
+        if self.queued.isEmpty && context.channel.isWritable {
+            context.write(Self.wrapOutboundOut(.framed(frame)), promise: nil)
+            return
+        }
+        // The channel holds its half of send_queue_bytes: the rest waits here, not yet begun.
+        self.queued.append(frame)
+        self.queuedBytes += frame.readableBytes
+        if self.queuedBytes > self.queueLimit { self.closeAsSlowConsumer(context: context) }
+    }
+
+    func roomFlush() {
+        guard self.member?.sink != nil, let context = self.context else { return }
+        context.flush()
+    }
+
+    /// Moves queued frames into the channel while it takes them.
+    private func drainQueue(context: ChannelHandlerContext) {
+        guard !self.queued.isEmpty else { return }
+        while context.channel.isWritable, let frame = self.queued.popFirst() {
+            self.queuedBytes -= frame.readableBytes
+            context.write(Self.wrapOutboundOut(.framed(frame)), promise: nil)
+        }
+        context.flush()
+    }
+
+    /// A member whose unsent bytes passed `send_queue_bytes`: counted, out of the room, closed 1008.
+    /// Frames queued but not begun are discarded in favour of the close frame (SPEC "Fine print").
+    private func closeAsSlowConsumer(context: ChannelHandlerContext) {
+        self.queued.removeAll()
+        self.queuedBytes = 0
+        guard let member = self.member, member.sink != nil else { return }  // closed already
+        self.metrics.slowConsumerCloses.add(1)
+        if case .room(let name, _, _, _) = self.target {
+            self.logger.warning("slow consumer closed", metadata: ["wsgate.room": "\(name)"])
+        }
+        member.sink = nil  // receives nothing more; during `join`, handlerAdded takes it out again
+        if let room = self.room {
+            self.room = nil
+            self.rooms.leave(member, room: room)
+        }
+        context.triggerUserOutboundEvent(WebSocketCloseRequest(code: .policyViolation, reason: "slow consumer"), promise: nil)
+    }
+
+    /// The part of `send_queue_bytes` left in the channel's own buffer (its high watermark).
+    static func channelShare(of sendQueueBytes: Int) -> Int {
+        max(2, sendQueueBytes / 2)
+    }
+
+    private func leaveRoom() {
+        guard let room = self.room, let member = self.member else { return }
+        self.room = nil
+        member.sink = nil
+        self.rooms.leave(member, room: room)
+    }
+}
+
+@available(*, unavailable)
+extension WebSocketSessionHandler: Sendable {}
