@@ -177,6 +177,12 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// handler, flushes, hands over any bytes that came after the handshake, and steps out.
     private func open(context: ChannelHandlerContext, upgrade: HandshakeMachine.Upgrade, response: ByteBuffer) {
         let label = upgrade.dialect.label
+        guard context.channel.isActive else {
+            // The client left during the handshake (an upstream connected meanwhile is closed by
+            // the caller, since no bridge took it).
+            context.close(promise: nil)
+            return
+        }
         guard self.runtime.connections.add(context.channel) else {
             return self.refuse(context: context, .shuttingDown, head: upgrade.head, dialect: label)
         }
@@ -204,6 +210,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             } else {
                 self.info.logger.debug("client left during the handshake", metadata: ["wsgate.peer": "\(self.info.peer)", "wsgate.error": "\(error)"])
             }
+            (session as? BridgeHandler)?.discard()
             context.close(promise: nil)
             return
         }

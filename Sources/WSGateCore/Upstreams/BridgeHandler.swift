@@ -42,6 +42,11 @@ final class BridgeHandler: ChannelInboundHandler {
         self.upstream.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
     }
 
+    /// Closes the upstream of a bridge that never got into a pipeline.
+    func discard() {
+        self.upstream.close(promise: nil)
+    }
+
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
     }
