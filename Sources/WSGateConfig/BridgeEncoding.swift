@@ -1,6 +1,6 @@
 /// How an upstream bridge sends TCP bytes to WebSocket clients (route key `encoding`, default `binary`).
 ///
-/// See SPEC "Upstream bridges": clients that negotiate the `base64` subprotocol, and hixie clients
+/// See docs/SPEC.md "Upstream bridges": clients that negotiate the `base64` subprotocol, and hixie clients
 /// unless the route says `text`, get base64 whatever this says.
 public enum BridgeEncoding: String, Sendable, Equatable, CaseIterable {
     /// Binary messages carrying the bytes as they came.

@@ -74,8 +74,6 @@ extension ConfigDecoder {
                 route.encoding = self.readChoice(entry, as: BridgeEncoding.self) ?? route.encoding
             case "connect_timeout_ms":
                 route.connectTimeoutMs = self.readInteger(entry, section: .route) ?? route.connectTimeoutMs
-            case "compression":
-                route.compression = self.readBoolean(entry, allowsOnOff: true) ?? route.compression
             default:
                 break
             }

@@ -46,7 +46,7 @@ public enum ConfigurationSection: String, Sendable, CaseIterable {
 public enum ConfigurationValueType: Sendable, Equatable {
     /// An unquoted integer, at least `minimum`.
     case integer(minimum: Int)
-    /// `true` or `false` (`compression` also takes `on`/`off`).
+    /// `true` or `false`.
     case boolean
     /// A plain or quoted string.
     case string

@@ -52,7 +52,6 @@ public enum ConfigurationReference {
               "Upstream routes: how TCP bytes travel to WebSocket clients."),
         .init(.route, "connect_timeout_ms", .integer(minimum: 1), default: "3000",
               "Upstream routes: milliseconds to connect before answering 504."),
-        .init(.route, "compression", .boolean, default: "on", "permessage-deflate (`on`/`off` or `true`/`false`)."),
     ]
 
     /// The keys a section accepts; a route also accepts the route-overridable `limits` keys.

@@ -25,8 +25,6 @@ public struct RouteConfiguration: Sendable, Equatable {
     public var encoding: BridgeEncoding
     /// Key `connect_timeout_ms`. Milliseconds to connect upstream before answering 504. Default: 3,000.
     public var connectTimeoutMs: Int
-    /// Key `compression` (`on`/`off` or `true`/`false`). permessage-deflate when built. Default: on.
-    public var compression: Bool
     /// The global `limits` with this route's own limit keys applied on top.
     public var limits: LimitsConfiguration
     /// Key `max_connections` on the route itself: the cap on this route's connections. Default: nil = no cap
@@ -47,7 +45,6 @@ public struct RouteConfiguration: Sendable, Equatable {
         subprotocols: [String] = [],
         encoding: BridgeEncoding = .binary,
         connectTimeoutMs: Int = 3000,
-        compression: Bool = true,
         limits: LimitsConfiguration = .defaults,
         maxConnectionsOnRoute: Int? = nil,
         location: SourceLocation
@@ -62,7 +59,6 @@ public struct RouteConfiguration: Sendable, Equatable {
         self.subprotocols = subprotocols
         self.encoding = encoding
         self.connectTimeoutMs = connectTimeoutMs
-        self.compression = compression
         self.limits = limits
         self.maxConnectionsOnRoute = maxConnectionsOnRoute
         self.location = location

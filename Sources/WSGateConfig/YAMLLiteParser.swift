@@ -1,6 +1,6 @@
 /// Reads YAML-lite text into a tree of `YAMLNode`s with source locations (stage 1 of loading).
 ///
-/// YAML-lite is the subset of YAML a configuration needs (SPEC "Configuration: YAML-lite"): block
+/// YAML-lite is the subset of YAML a configuration needs (docs/SPEC.md "Configuration: YAML-lite"): block
 /// mappings, block sequences, single-line flow sequences and mappings, plain / single-quoted /
 /// double-quoted scalars and `#` comments. It refuses, with an error at the offending line and column:
 /// tabs in indentation, anchors, aliases, tags, directives, a second document (`---` after content, `...`),

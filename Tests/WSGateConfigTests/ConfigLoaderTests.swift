@@ -37,7 +37,6 @@ import Testing
         #expect(telnet.target == .upstream(host: "127.0.0.1", port: 7000))
         #expect(telnet.encoding == .binary)
         #expect(telnet.connectTimeoutMs == 3000)
-        #expect(telnet.compression)
         #expect(telnet.maxConnectionsOnRoute == nil)
         #expect(configuration.routes[4].target == .staticFiles(root: "etc/www"))
         #expect(configuration.routes[4].path == "/")
@@ -54,7 +53,6 @@ import Testing
             echo: true
             max_connections: 5
             idle_timeout_s: 60
-            compression: off
         """.replacingOccurrences(of: "listeners: [ ]", with: "listeners:\n  - bind: localhost:0")
         let configuration = try parse(text)
         #expect(configuration.logLevel == .debug)
@@ -63,7 +61,6 @@ import Testing
         let route = configuration.routes[0]
         #expect(route.maxConnectionsOnRoute == 5)
         #expect(route.limits == LimitsConfiguration(maxConnections: 5, maxMessageBytes: 100, idleTimeoutSeconds: 60))
-        #expect(route.compression == false)
         #expect(configuration.summary == "1 listener, 1 route")
     }
 

@@ -2,7 +2,7 @@ import NIOCore
 import NIOPosix
 import WSGateWire
 
-/// The admin listener (SPEC "Observability"): `GET /healthz`, `GET /metrics` (Prometheus text
+/// The admin listener (docs/SPEC.md "Observability"): `GET /healthz`, `GET /metrics` (Prometheus text
 /// exposition format 0.0.4) and `GET /rooms` (JSON). One request per connection.
 enum AdminServer {
     static func bind(host: String, port: Int, group: EventLoopGroup, gateway: Gateway) throws -> Channel {

@@ -54,7 +54,7 @@ public final class MetricCell: Sendable {
     public var load: Int { self.value.load(ordering: .relaxed) }
 }
 
-/// The gateway's counters and gauges (SPEC "Observability"), counted through swift-metrics into a
+/// The gateway's counters and gauges (docs/SPEC.md "Observability"), counted through swift-metrics into a
 /// Prometheus registry of the gateway's own (swift-prometheus), which `/metrics` emits.
 ///
 /// The registry is per gateway, not the process-wide `MetricsSystem`, so that several gateways in

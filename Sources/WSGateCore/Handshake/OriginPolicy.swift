@@ -1,4 +1,4 @@
-/// Decides whether a handshake's Origin is admitted (SPEC "Fine print": Origin).
+/// Decides whether a handshake's Origin is admitted (docs/SPEC.md "Fine print": Origin).
 ///
 /// With an `origins:` list, a listed origin (or `"*"`) is admitted; without one, the origin must be
 /// the same as the `Host` the request was sent to. A request with no Origin is admitted: browsers

@@ -43,7 +43,7 @@ final class GatewayRuntime: Sendable {
         self.historyByRoom = history
     }
 
-    /// The largest `history` of any route naming `room` (SPEC: history is the largest any such route sets).
+    /// The largest `history` of any route naming `room` (docs/SPEC.md: history is the largest any such route sets).
     func historyLimit(room: String, default value: Int) -> Int {
         max(value, self.historyByRoom[room] ?? 0)
     }

@@ -3,7 +3,7 @@ import WSGateConfig
 import WSGateTLS
 
 /// How a listener treats the first bytes of a connection: plain HTTP, TLS, or either (told apart
-/// by the first byte, SPEC "TLS is told from plain by the first byte").
+/// by the first byte, docs/SPEC.md "TLS is told from plain by the first byte").
 ///
 /// The `TLSContext` is built once, when the listener is bound (off the event loops), and shared
 /// by every connection of that listener.

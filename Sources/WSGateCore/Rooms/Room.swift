@@ -3,7 +3,7 @@ import NIOCore
 import WSGateWire
 
 /// A broadcast hub's membership and fan-out: every member receives every message delivered after
-/// it joined, exactly once, in the order its `RoomOrdering` handed them over (SPEC "Rooms").
+/// it joined, exactly once, in the order its `RoomOrdering` handed them over (docs/SPEC.md "Rooms").
 ///
 /// `deliver` appends the message to an outbox per event loop; each loop drains its outbox in one
 /// task: it writes every pending message to each of its members and flushes each member once, so

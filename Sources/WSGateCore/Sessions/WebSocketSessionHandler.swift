@@ -145,7 +145,7 @@ final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink {
     }
 
     /// A member whose unsent bytes passed `send_queue_bytes`: counted, out of the room, closed 1008.
-    /// Frames queued but not begun are discarded in favour of the close frame (SPEC "Fine print").
+    /// Frames queued but not begun are discarded in favour of the close frame (docs/SPEC.md "Fine print").
     private func closeAsSlowConsumer(context: ChannelHandlerContext) {
         self.queued.removeAll()
         self.queuedBytes = 0

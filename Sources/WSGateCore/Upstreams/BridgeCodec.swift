@@ -2,7 +2,7 @@ import NIOCore
 import WSGateConfig
 import WSGateWire
 
-/// The byte rules of an upstream bridge (SPEC "Upstream bridges"), with no I/O.
+/// The byte rules of an upstream bridge (docs/SPEC.md "Upstream bridges"), with no I/O.
 enum BridgeCodec {
     /// The encoding a connection carries: the `base64` subprotocol wins; hixie clients cannot take
     /// binary, so they get base64 unless the route says `text`; otherwise the route's choice.

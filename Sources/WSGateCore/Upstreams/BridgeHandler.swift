@@ -4,7 +4,7 @@ import WSGateConfig
 import WSGateWire
 
 /// The WebSocket end of an upstream bridge: messages to TCP bytes and back, with backpressure both
-/// ways and ordered closes (SPEC "Upstream bridges").
+/// ways and ordered closes (docs/SPEC.md "Upstream bridges").
 ///
 /// The upstream channel lives on the client's event loop, so both ends are touched from one
 /// thread. When either side cannot keep up (its channel is not writable), reading from the other

@@ -2,7 +2,7 @@ import NIOCore
 import NIOPosix
 
 /// Opens the TCP connection to a bridge's upstream, on the client's own event loop, before the
-/// client's handshake is answered (SPEC: a refused connection is 502, a timeout 504).
+/// client's handshake is answered (docs/SPEC.md: a refused connection is 502, a timeout 504).
 ///
 /// The upstream channel starts with reading off; the bridge turns it on once it is in place.
 enum UpstreamConnector {

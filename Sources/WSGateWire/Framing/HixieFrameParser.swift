@@ -3,7 +3,7 @@ import NIOCore
 /// Reads hixie-75 and hixie-76 frames from bytes that arrive in pieces of any size.
 ///
 /// Implements the server's reading rules of draft-hixie-thewebsocketprotocol-76 section 5.3
-/// (draft-75 section 4.2 for hixie-75), with wsgate's limits (SPEC, "Frames and messages"):
+/// (draft-75 section 4.2 for hixie-75), with wsgate's limits (docs/SPEC.md "Frames and messages"):
 /// - `0x00`: a text frame up to the next `0xFF`; the payload must be UTF-8 (else `invalidUTF8`), and
 ///   a `0xFF` must come within `maxMessageSize` payload bytes (else `frameTooLarge`).
 /// - `0x01`–`0x7F`: read up to the next `0xFF` and discard, under the same limit.

@@ -1,4 +1,4 @@
-/// What a request head asks for, told from the head alone (SPEC "Telling them apart").
+/// What a request head asks for, told from the head alone (docs/SPEC.md "Telling them apart").
 public enum RequestKind: Sendable, Equatable {
     /// An ordinary HTTP request.
     case plainHTTP
