@@ -523,7 +523,7 @@ final class OpsGatewayProcess {
         let binary = try Self.requireBinary()
         self.configPath = configPath
         self.stderrPath = configPath + ".stderr"
-        FileManager.default.createFile(atPath: self.stderrPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: self.stderrPath, contents: nil)
         self.process.executableURL = URL(fileURLWithPath: binary)
         self.process.arguments = ["run", "--config", configPath]
         self.process.currentDirectoryURL = URL(fileURLWithPath: repositoryRoot)

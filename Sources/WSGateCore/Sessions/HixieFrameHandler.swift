@@ -10,16 +10,16 @@ import WSGateWire
 /// framed for this family pass through; a `WebSocketCloseRequest` becomes `0xFF 0x00` (hixie-76,
 /// then at most `closeGracePeriod` for the answer) or a TCP close (hixie-75). The connection's end
 /// goes up once, as a `WebSocketClose` event.
-final class HixieFrameHandler: ChannelDuplexHandler {
+final class HixieFrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = GatewayMessage
     typealias OutboundIn = OutboundFrame
     typealias OutboundOut = ByteBuffer
 
-    private var closing: ClosingHandshake
+    var closing: ClosingHandshake
     private var reader: HixieFrameReader
-    private var closeTimer: Scheduled<Void>?
-    private let closeGracePeriod: TimeAmount
+    var closeTimer: Scheduled<Void>?
+    let closeGracePeriod: TimeAmount
     private let keepalive: Keepalive
     private let metrics: GatewayMetrics
     private let logger: Logger
@@ -34,10 +34,7 @@ final class HixieFrameHandler: ChannelDuplexHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        self.keepalive.start(context: context, sendsPings: false) { [weak self] context, reason in
-            guard let self else { return }
-            self.perform(self.closing.closeRequested(WebSocketClose(code: .goingAway, reason: reason)), context: context)
-        } ping: { _ in }
+        self.startKeepalive(self.keepalive, context: context, ping: nil)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -46,9 +43,7 @@ final class HixieFrameHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if let close = self.closing.connectionLost() {
-            context.fireUserInboundEventTriggered(close)
-        }
+        self.connectionLost(context: context)
         context.fireChannelInactive()
     }
 
@@ -93,36 +88,12 @@ final class HixieFrameHandler: ChannelDuplexHandler {
     }
 
     func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
-        if let request = event as? WebSocketCloseRequest {
-            self.perform(self.closing.closeRequested(request.close), context: context)
-            promise?.succeed(())
-            return
-        }
-        context.triggerUserOutboundEvent(event, promise: promise)
+        self.handleOutboundEvent(context: context, event: event, promise: promise)
     }
 
-    /// Does what the closing handshake decided; hixie-76's close frame is `0xFF 0x00`, whatever the code.
-    private func perform(_ action: ClosingHandshake.Action, context: ChannelHandlerContext) {
-        switch action {
-        case .none:
-            return
-        case .sendClose(_, let thenDisconnect, let report):
-            if let report { context.fireUserInboundEventTriggered(report) }
-            if thenDisconnect {
-                context.writeAndFlush(Self.wrapOutboundOut(HixieFrameEncoder.closeFrame)).assumeIsolated().whenComplete { _ in
-                    context.close(promise: nil)
-                }
-            } else {
-                context.writeAndFlush(Self.wrapOutboundOut(HixieFrameEncoder.closeFrame), promise: nil)
-                self.closeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: self.closeGracePeriod) {
-                    self.perform(self.closing.graceExpired(), context: context)
-                }
-            }
-        case .disconnect(let report):
-            if let report { context.fireUserInboundEventTriggered(report) }
-            self.closeTimer?.cancel()
-            context.close(promise: nil)
-        }
+    /// hixie-76's close frame is `0xFF 0x00`, whatever the code.
+    func closeFrameBytes(_ close: WebSocketClose) -> ByteBuffer {
+        HixieFrameEncoder.closeFrame
     }
 }
 

@@ -11,7 +11,7 @@ import WSGateWire
 /// `OutboundFrame`s (messages, or bytes a room framed for this family) and it frames the
 /// messages; a `WebSocketCloseRequest` becomes a close frame, then the peer has
 /// `closeGracePeriod` to answer. The connection's end goes up once, as a `WebSocketClose` event.
-final class RFC6455FrameHandler: ChannelDuplexHandler {
+final class RFC6455FrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer {
     typealias InboundIn = WebSocketFrame
     typealias InboundOut = GatewayMessage
     typealias OutboundIn = OutboundFrame
@@ -21,10 +21,10 @@ final class RFC6455FrameHandler: ChannelDuplexHandler {
     /// writev, or one small TLS record more) instead of being copied behind a new header.
     static let separateHeaderThreshold = 8 * 1024
 
-    private var closing = ClosingHandshake(hasCloseFrame: true)
+    var closing = ClosingHandshake(hasCloseFrame: true)
     private var assembler: RFC6455MessageAssembler
-    private var closeTimer: Scheduled<Void>?
-    private let closeGracePeriod: TimeAmount
+    var closeTimer: Scheduled<Void>?
+    let closeGracePeriod: TimeAmount
     private let keepalive: Keepalive
     private let metrics: GatewayMetrics
     private let logger: Logger
@@ -38,12 +38,7 @@ final class RFC6455FrameHandler: ChannelDuplexHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        self.keepalive.start(context: context, sendsPings: true) { [weak self] context, reason in
-            guard let self else { return }
-            self.perform(self.closing.closeRequested(WebSocketClose(code: .goingAway, reason: reason)), context: context)
-        } ping: { context in
-            context.writeAndFlush(NIOAny(RFC6455FrameEncoder.frame(opcode: .ping, payload: ByteBuffer())), promise: nil)
-        }
+        self.startKeepalive(self.keepalive, context: context, ping: RFC6455FrameEncoder.frame(opcode: .ping, payload: ByteBuffer()))
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -52,9 +47,7 @@ final class RFC6455FrameHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if let close = self.closing.connectionLost() {
-            context.fireUserInboundEventTriggered(close)
-        }
+        self.connectionLost(context: context)
         context.fireChannelInactive()
     }
 
@@ -121,37 +114,11 @@ final class RFC6455FrameHandler: ChannelDuplexHandler {
     }
 
     func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
-        if let request = event as? WebSocketCloseRequest {
-            self.perform(self.closing.closeRequested(request.close), context: context)
-            promise?.succeed(())
-            return
-        }
-        context.triggerUserOutboundEvent(event, promise: promise)
+        self.handleOutboundEvent(context: context, event: event, promise: promise)
     }
 
-    /// Does what the closing handshake decided.
-    private func perform(_ action: ClosingHandshake.Action, context: ChannelHandlerContext) {
-        switch action {
-        case .none:
-            return
-        case .sendClose(let frame, let thenDisconnect, let report):
-            if let report { context.fireUserInboundEventTriggered(report) }
-            let bytes = RFC6455FrameEncoder.closeFrame(frame)
-            if thenDisconnect {
-                context.writeAndFlush(Self.wrapOutboundOut(bytes)).assumeIsolated().whenComplete { _ in
-                    context.close(promise: nil)
-                }
-            } else {
-                context.writeAndFlush(Self.wrapOutboundOut(bytes), promise: nil)
-                self.closeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: self.closeGracePeriod) {
-                    self.perform(self.closing.graceExpired(), context: context)
-                }
-            }
-        case .disconnect(let report):
-            if let report { context.fireUserInboundEventTriggered(report) }
-            self.closeTimer?.cancel()
-            context.close(promise: nil)
-        }
+    func closeFrameBytes(_ close: WebSocketClose) -> ByteBuffer {
+        RFC6455FrameEncoder.closeFrame(close)
     }
 }
 
