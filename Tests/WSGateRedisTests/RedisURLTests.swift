@@ -108,4 +108,11 @@ final class RedisURLTests: XCTestCase {
         }
     }
 
+    func testConnectionOptionsFromURL() throws {
+        let options = RedisConnection.Options(url: try RedisURL("redis://bob:pw@h/4"))
+        XCTAssertEqual(options.username, "bob")
+        XCTAssertEqual(options.password, "pw")
+        XCTAssertEqual(options.database, 4)
+        XCTAssertNil(RedisConnection.Options(url: try RedisURL("redis://h")).database)
+    }
 }
