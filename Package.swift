@@ -46,6 +46,8 @@ let package = Package(
             ]
         ),
         .target(name: "WSGateClient", dependencies: ["WSGateWire", "WSGateTLS", nio, nioPosix, nioWebSocket]),
+        // The Redis client (RESP2/RESP3 on SwiftNIO) of cluster mode; no OpenSSL: its SHA-1 is its own.
+        .target(name: "WSGateRedis", dependencies: [nio, nioPosix], swiftSettings: [.swiftLanguageMode(.v6)]),
         .executableTarget(name: "wsgate", dependencies: ["WSGateCore", "WSGateConfig", argumentParser, logging]),
         .executableTarget(
             name: "WSGateBench",
@@ -58,6 +60,11 @@ let package = Package(
         .testTarget(name: "WSGateWireTests", dependencies: ["WSGateWire", nio, nioEmbedded, nioWebSocket]),
         .testTarget(name: "WSGateConfigTests", dependencies: ["WSGateConfig"]),
         .testTarget(name: "WSGateTLSTests", dependencies: ["WSGateTLS", nio, nioEmbedded, nioPosix]),
+        .testTarget(
+            name: "WSGateRedisTests",
+            dependencies: ["WSGateRedis", nio, nioEmbedded, nioPosix],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
         // Counts this thread's heap allocations (it replaces malloc in the test binary): the hot-path guards.
         .target(name: "CAllocationCounter", path: "Tests/CAllocationCounter"),
         .testTarget(
