@@ -8,6 +8,7 @@ import PackageDescription
 // - swift-metrics + swift-prometheus: the gateway's counters, exported at /metrics in Prometheus text.
 // - hdrhistogram-swift: latency percentiles (p50/p99/max) in wsgate-bench.
 // - OpenSSL (system, libssl-dev): TLS termination and the SHA-1/MD5 digests of the handshakes.
+// - WSGateRedis is ours (RESP2/3 on SwiftNIO, for the cluster): no Redis package is in our mirror.
 let nio = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
 let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
 let nioWebSocket = Target.Dependency.product(name: "NIOWebSocket", package: "swift-nio")
@@ -47,7 +48,7 @@ let package = Package(
         ),
         .target(name: "WSGateClient", dependencies: ["WSGateWire", "WSGateTLS", nio, nioPosix, nioWebSocket]),
         // The Redis client (RESP2/RESP3 on SwiftNIO) of cluster mode; no OpenSSL: its SHA-1 is its own.
-        .target(name: "WSGateRedis", dependencies: [nio, nioPosix], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "WSGateRedis", dependencies: [nio, nioPosix]),
         .executableTarget(name: "wsgate", dependencies: ["WSGateCore", "WSGateConfig", argumentParser, logging]),
         .executableTarget(
             name: "WSGateBench",
@@ -60,11 +61,7 @@ let package = Package(
         .testTarget(name: "WSGateWireTests", dependencies: ["WSGateWire", nio, nioEmbedded, nioWebSocket]),
         .testTarget(name: "WSGateConfigTests", dependencies: ["WSGateConfig"]),
         .testTarget(name: "WSGateTLSTests", dependencies: ["WSGateTLS", nio, nioEmbedded, nioPosix]),
-        .testTarget(
-            name: "WSGateRedisTests",
-            dependencies: ["WSGateRedis", nio, nioEmbedded, nioPosix],
-            swiftSettings: [.swiftLanguageMode(.v6)]
-        ),
+        .testTarget(name: "WSGateRedisTests", dependencies: ["WSGateRedis", nio, nioEmbedded, nioPosix]),
         // Counts this thread's heap allocations (it replaces malloc in the test binary): the hot-path guards.
         .target(name: "CAllocationCounter", path: "Tests/CAllocationCounter"),
         .testTarget(
