@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import WSGateConfig
+import WSGateTLS
 
 /// The running gateway: its listeners, admin endpoint, rooms and the configuration in force.
 ///
@@ -21,6 +22,7 @@ public final class Gateway: @unchecked Sendable {
     private let lock = NIOLock()
     private var runtime: GatewayRuntime
     private var listeners: [ListenerKey: Channel] = [:]
+    private var securities: [ListenerKey: ListenerSecurity] = [:]
     private var adminChannel: Channel?
     private var adminKey: String?
 
@@ -82,6 +84,15 @@ public final class Gateway: @unchecked Sendable {
     /// Applies a new configuration to new connections; existing connections keep theirs.
     public func reload(_ configuration: WSGateConfiguration) throws {
         try ListenerSecurity.prepare(configuration)
+        // Certificates are read again even at unchanged paths (renewed in place). All of them are
+        // read before anything is swapped: one unusable file refuses the whole reload.
+        let kept = self.lock.withLock { self.securities }
+        var renewed: [(ListenerSecurity, TLSContext)] = []
+        for listener in configuration.listeners {
+            guard let tls = listener.tls, let security = kept[ListenerKey(host: listener.host, port: listener.port, tls: tls)] else { continue }
+            renewed.append((security, try ListenerSecurity.makeContext(tls)))
+        }
+        for (security, context) in renewed { security.replace(context) }
         self.lock.withLock {
             self.runtime = GatewayRuntime(
                 configuration: configuration, rooms: self.rooms, metrics: self.metrics, logger: self.logger,
@@ -133,11 +144,18 @@ public final class Gateway: @unchecked Sendable {
         for (key, channel) in existing where !wanted.contains(key) {
             self.logger.info("listener closed", metadata: ["wsgate.bind": "\(key.host):\(key.port)"])
             try? channel.close().wait()
-            self.lock.withLock { _ = self.listeners.removeValue(forKey: key) }
+            self.lock.withLock {
+                _ = self.listeners.removeValue(forKey: key)
+                _ = self.securities.removeValue(forKey: key)
+            }
         }
         for key in wanted where existing[key] == nil {
-            let channel = try self.bind(key)
-            self.lock.withLock { self.listeners[key] = channel }
+            let security = try ListenerSecurity(configuration: key.tls)
+            let channel = try self.bind(key, security: security)
+            self.lock.withLock {
+                self.listeners[key] = channel
+                self.securities[key] = security
+            }
             self.logger.info(
                 "listening",
                 metadata: ["wsgate.address": "\(channel.localAddress.map { "\($0)" } ?? "?")", "wsgate.tls": "\(key.tls != nil)"])
@@ -157,9 +175,8 @@ public final class Gateway: @unchecked Sendable {
         }
     }
 
-    private func bind(_ key: ListenerKey) throws -> Channel {
-        let security = try ListenerSecurity(configuration: key.tls)
-        return try ServerBootstrap(group: self.group)
+    private func bind(_ key: ListenerKey, security: ListenerSecurity) throws -> Channel {
+        try ServerBootstrap(group: self.group)
             .serverChannelOption(ChannelOptions.backlog, value: 1024)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import WSGateConfig
 import WSGateTLS
@@ -5,24 +6,34 @@ import WSGateTLS
 /// How a listener treats the first bytes of a connection: plain HTTP, TLS, or either (told apart
 /// by the first byte, docs/SPEC.md "TLS is told from plain by the first byte").
 ///
-/// The `TLSContext` is built once, when the listener is bound (off the event loops), and shared
-/// by every connection of that listener.
-struct ListenerSecurity: Sendable {
-    private let tlsContext: TLSContext?
+/// The `TLSContext` is built when the listener is bound (off the event loops) and shared by every
+/// connection of that listener. A reload builds it again from the files, even at unchanged paths
+/// (renewal tools rewrite certificates in place), and `replace` swaps it in: new handshakes get
+/// the new certificate, open connections keep the context they started with.
+final class ListenerSecurity: Sendable {
+    private let tlsContext: NIOLockedValueBox<TLSContext?>
     private let acceptsPlain: Bool
 
     /// Builds the TLS context of a listener, if it has one.
     init(configuration: TLSListenerConfiguration?) throws {
-        if let tls = configuration {
-            self.tlsContext = try TLSContext(
-                certificatePath: tls.certificatePath, keyPath: tls.keyPath,
-                sni: tls.sni.map { .init(name: $0.name, certificatePath: $0.certificatePath, keyPath: $0.keyPath) })
-            self.acceptsPlain = tls.plain == .accept
-        } else {
-            self.tlsContext = nil
-            self.acceptsPlain = true
-        }
+        self.tlsContext = NIOLockedValueBox(try configuration.map(Self.makeContext))
+        self.acceptsPlain = configuration.map { $0.plain == .accept } ?? true
     }
+
+    /// Reads a listener's certificate, key and SNI entries from their files now.
+    static func makeContext(_ tls: TLSListenerConfiguration) throws -> TLSContext {
+        try TLSContext(
+            certificatePath: tls.certificatePath, keyPath: tls.keyPath,
+            sni: tls.sni.map { .init(name: $0.name, certificatePath: $0.certificatePath, keyPath: $0.keyPath) })
+    }
+
+    /// New TLS handshakes on this listener use `context` from now on.
+    func replace(_ context: TLSContext) {
+        self.tlsContext.withLockedValue { $0 = context }
+    }
+
+    /// The certificate new handshakes get now (for logs and tests).
+    var currentContext: TLSContext? { self.tlsContext.withLockedValue { $0 } }
 
     /// Problems with the TLS files of a configuration, each naming its file.
     static func problems(in configuration: WSGateConfiguration) -> [String] {
@@ -45,7 +56,7 @@ struct ListenerSecurity: Sendable {
 
     /// Installs the first handlers of an accepted connection.
     func install(on channel: Channel, info: ConnectionInfo) throws {
-        guard let tlsContext = self.tlsContext else {
+        guard let tlsContext = self.currentContext else {
             try channel.pipeline.syncOperations.addHandler(HTTPRequestHandler(info: info))
             return
         }
