@@ -4,9 +4,11 @@ import Logging
 import WSGateConfig
 import WSGateCore
 
-/// Waits for signals: SIGTERM/SIGINT drain and exit 0, SIGHUP reloads the configuration.
+/// Waits for signals: SIGTERM/SIGINT drain and exit 0, SIGHUP reloads the configuration. Under
+/// systemd each step is announced (`RELOADING=1` … `READY=1`, `STOPPING=1`) and a `STATUS=` line
+/// with the connection counts goes out every 10 s.
 enum SignalLoop {
-    static func run(gateway: Gateway, configPath: String, logger: Logger) -> Never {
+    static func run(gateway: Gateway, configPath: String, notifier: SystemdNotifier, logger: Logger) -> Never {
         let queue = DispatchQueue(label: "wsgate.signals")
         var sources: [DispatchSourceSignal] = []
         for sig in [SIGTERM, SIGINT, SIGHUP] {
@@ -14,9 +16,12 @@ enum SignalLoop {
             let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
             source.setEventHandler {
                 if sig == SIGHUP {
+                    notifier.reloading()
                     Self.reload(gateway: gateway, configPath: configPath, logger: logger)
+                    notifier.ready(status: Self.status(gateway))
                 } else {
                     logger.info("signal received, draining", metadata: ["wsgate.signal": "\(sig == SIGTERM ? "SIGTERM" : "SIGINT")"])
+                    notifier.stopping()
                     gateway.shutdown()
                     exit(0)
                 }
@@ -24,7 +29,18 @@ enum SignalLoop {
             source.resume()
             sources.append(source)
         }
-        withExtendedLifetime(sources) { dispatchMain() }
+        let statusTimer = DispatchSource.makeTimerSource(queue: queue)
+        if notifier.isEnabled {
+            statusTimer.schedule(deadline: .now() + 10, repeating: 10)
+            statusTimer.setEventHandler { notifier.status(Self.status(gateway)) }
+            statusTimer.resume()
+        }
+        withExtendedLifetime((sources, statusTimer)) { dispatchMain() }
+    }
+
+    /// The `STATUS=` line: what is open now.
+    static func status(_ gateway: Gateway) -> String {
+        "\(gateway.metrics.connectionsOpen.load) connections open, \(gateway.openWebSocketCount) WebSockets"
     }
 
     static func reload(gateway: Gateway, configPath: String, logger: Logger) {

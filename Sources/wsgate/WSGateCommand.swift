@@ -54,7 +54,9 @@ struct Run: ParsableCommand {
             throw ExitCode(1)
         }
         logger.info("started", metadata: ["wsgate.config": "\(self.options.config)", "wsgate.summary": "\(configuration.summary)"])
-        SignalLoop.run(gateway: gateway, configPath: self.options.config, logger: logger)
+        let notifier = SystemdNotifier()
+        notifier.ready(status: SignalLoop.status(gateway))
+        SignalLoop.run(gateway: gateway, configPath: self.options.config, notifier: notifier, logger: logger)
     }
 }
 

@@ -519,13 +519,16 @@ final class OpsGatewayProcess {
         return path
     }
 
-    init(configPath: String, waitForPorts ports: [Int], timeout: TimeInterval = 15) throws {
+    init(configPath: String, waitForPorts ports: [Int], timeout: TimeInterval = 15, environment: [String: String] = [:]) throws {
         let binary = try Self.requireBinary()
         self.configPath = configPath
         self.stderrPath = configPath + ".stderr"
         _ = FileManager.default.createFile(atPath: self.stderrPath, contents: nil)
         self.process.executableURL = URL(fileURLWithPath: binary)
         self.process.arguments = ["run", "--config", configPath]
+        if !environment.isEmpty {
+            self.process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         self.process.currentDirectoryURL = URL(fileURLWithPath: repositoryRoot)
         self.process.standardError = FileHandle(forWritingAtPath: self.stderrPath)
         self.process.standardOutput = FileHandle.nullDevice
