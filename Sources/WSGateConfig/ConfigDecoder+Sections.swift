@@ -45,6 +45,8 @@ extension ConfigDecoder {
                 configuration.routes = self.decodeRoutes(entry, limits: configuration.limits)
             case "log_level":
                 configuration.logLevel = self.readChoice(entry, as: LogLevel.self) ?? configuration.logLevel
+            case "log_format":
+                configuration.logFormat = self.readChoice(entry, as: LogFormat.self) ?? configuration.logFormat
             case "cluster":
                 self.report(.invalidValue(key: "cluster", reason: "cluster is not supported yet (rooms live in the "
                                           + "process; remove the key)"), at: entry.keyLocation)

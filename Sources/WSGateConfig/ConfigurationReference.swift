@@ -9,6 +9,8 @@ public enum ConfigurationReference {
         .init(.topLevel, "routes", .listOfMappings, default: "none", "Routes by URL path, each with one target."),
         .init(.topLevel, "log_level", .choice(LogLevel.allCases.map(\.rawValue)), default: "info",
               "The least severe level logged to standard error."),
+        .init(.topLevel, "log_format", .choice(LogFormat.allCases.map(\.rawValue)), default: "text",
+              "`json`: one JSON object per line (`time`, `level`, `event`, then the event's fields)."),
         .init(.topLevel, "cluster", .unsupported, default: "none",
               "Planned: rooms shared through Redis. Refused until it is built."),
         .init(.listener, "bind", .hostPort, default: nil, "Address to listen on; port 0 picks a free port."),

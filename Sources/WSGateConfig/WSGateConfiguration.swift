@@ -14,6 +14,8 @@ public struct WSGateConfiguration: Sendable, Equatable {
     public var drainTimeoutSeconds: Int
     /// Key `log_level`. Default: `info`.
     public var logLevel: LogLevel
+    /// Key `log_format`. Default: `text`.
+    public var logFormat: LogFormat = .text
     /// Key `routes`, in the order of the file. Default: none.
     public var routes: [RouteConfiguration]
 

@@ -37,10 +37,18 @@ struct Run: ParsableCommand {
             throw ExitCode(1)
         }
         let level = Logger.Level(rawValue: configuration.logLevel.rawValue) ?? .info
+        let format = configuration.logFormat
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+            switch format {
+            case .text:
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            case .json:
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = level
+                return handler
+            }
         }
         let logger = Logger(label: "wsgate")
         ResourceLimits.raiseOpenFilesLimit(logger: logger)
