@@ -152,7 +152,7 @@ struct RoomTests {
         fixture.runLoops()
         fixture.registry.leave(guest.member, room: guest.room)
         fixture.runLoops()
-        #expect(watcher.sink.texts == ["* a member joined lobby (2 now)", "* a member left lobby (1 now)"])
+        #expect(watcher.sink.texts == ["* an RFC 6455 member joined lobby (2 now)", "* an RFC 6455 member left lobby (1 now)"])
     }
 
     @Test func aMemberThatLeftReceivesNothingMore() {

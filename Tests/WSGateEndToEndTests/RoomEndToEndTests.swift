@@ -105,7 +105,7 @@ final class RoomEndToEndTests {
                 await a.close()
             asyncio.run(main())
             """, port: self.port)
-        #expect(lines == ["* a member joined town (1 now)", "* a member joined town (2 now)", "* a member left town (1 now)"])
+        #expect(lines == ["* an RFC 6455 member joined town (1 now)", "* an RFC 6455 member joined town (2 now)", "* an RFC 6455 member left town (1 now)"])
     }
 
     @Test func prefixRoomsAreIsolatedByName() throws {

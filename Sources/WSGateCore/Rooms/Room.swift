@@ -84,7 +84,7 @@ final class Room: @unchecked Sendable {  // all mutable state is guarded by `loc
             for delivery in replay { sink.roomWrite(delivery.framed.bytes(for: member.family)) }
             sink.roomFlush()
         }
-        if member.announces { self.ordering.publish(.text("* a member joined \(self.name) (\(self.count) now)"), from: nil, room: self) }
+        if member.announces { self.ordering.publish(.text("* \(member.noticeName) joined \(self.name) (\(self.count) now)"), from: nil, room: self) }
     }
 
     /// Removes a member; it receives nothing more. Announces it when its route says so.
@@ -99,7 +99,7 @@ final class Room: @unchecked Sendable {  // all mutable state is guarded by `loc
         }
         guard removed else { return }
         self.metrics.roomMembers.add(-1)
-        if member.announces { self.ordering.publish(.text("* a member left \(self.name) (\(self.count) now)"), from: nil, room: self) }
+        if member.announces { self.ordering.publish(.text("* \(member.noticeName) left \(self.name) (\(self.count) now)"), from: nil, room: self) }
     }
 
     /// Fans out one message, already in its place in the order. The ordering calls it for each

@@ -28,6 +28,15 @@ final class RoomMember {
     /// The handler that writes; cleared when the member leaves.
     weak var sink: RoomMemberSink?
 
+    /// How notices name it: `a hixie-76 member`, `a hixie-75 member`, `an RFC 6455 member`.
+    var noticeName: String {
+        switch self.dialect {
+        case .hixie75: return "a hixie-75 member"
+        case .hixie76: return "a hixie-76 member"
+        case .rfc6455: return "an RFC 6455 member"
+        }
+    }
+
     init(id: UInt64, eventLoop: EventLoop, dialect: WebSocketDialect, includeSender: Bool, announces: Bool, sink: RoomMemberSink) {
         self.id = id
         self.eventLoop = eventLoop
