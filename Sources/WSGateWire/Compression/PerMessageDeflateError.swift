@@ -12,3 +12,23 @@ public enum PerMessageDeflateError: Error, Equatable, Sendable {
     /// peer's fault (close 1011). `code` is zlib's return code.
     case zlibFailure(code: Int32)
 }
+
+/// Why a client rejects a server's `Sec-WebSocket-Extensions` answer to its permessage-deflate
+/// offer (RFC 7692 section 7.1; RFC 6455 section 4.1 then says: _Fail the WebSocket Connection_).
+public enum PerMessageDeflateResponseError: Error, Equatable, Sendable {
+    /// The header is not `1#extension` syntax (RFC 6455 section 9.1).
+    case malformed
+    /// The response names an extension the client did not offer.
+    case extensionNotOffered(String)
+    /// The response accepts permessage-deflate more than once.
+    case multipleAcceptances
+    /// A parameter RFC 7692 does not define for a response.
+    case unknownParameter(String)
+    /// The same parameter twice (RFC 7692 section 7).
+    case duplicateParameter(String)
+    /// A parameter's value is missing, present where none is allowed, or not a number in 9...15
+    /// (8 is valid in RFC 7692, but zlib's raw deflate cannot use a 256-byte window).
+    case invalidValue(parameter: String, value: String?)
+    /// The answer breaks what the offer allowed: `reason` says which rule of section 7.1.
+    case notAllowedByOffer(parameter: String, reason: String)
+}
