@@ -129,6 +129,17 @@ struct PerMessageDeflateNegotiationTests {
         #expect(Self.answer(["permessage-deflate; client_max_window_bits=\"10", "permessage-deflate"]) == "permessage-deflate; server_max_window_bits=12")
     }
 
+    @Test func everyExtensionsLineOfARequestHeadIsRead() {
+        let head = HTTPRequestHead(method: "GET", target: "/chat", minorVersion: 1, headers: [
+            ("Host", "example.com"),
+            ("Sec-WebSocket-Extensions", #"permessage-deflate; client_max_window_bits="8", x-foo"#),
+            ("sec-websocket-extensions", "permessage-deflate; server_max_window_bits=10"),
+        ])
+        #expect(PerMessageDeflateNegotiation.negotiate(head: head, policy: Self.policy)?.headerValue == "permessage-deflate; server_max_window_bits=10")
+        let none = HTTPRequestHead(method: "GET", target: "/chat", minorVersion: 1, headers: [("Host", "example.com")])
+        #expect(PerMessageDeflateNegotiation.negotiate(head: none, policy: Self.policy) == nil)
+    }
+
     @Test func policyWindowBitsAreClampedTo9Through15() {
         #expect(Self.answer("permessage-deflate; client_max_window_bits", PerMessageDeflatePolicy(windowBits: 3))
             == "permessage-deflate; server_max_window_bits=9; client_max_window_bits=9")

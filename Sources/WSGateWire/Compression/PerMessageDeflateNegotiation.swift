@@ -46,6 +46,13 @@ public enum PerMessageDeflateNegotiation {
         Self.negotiate(offers: ExtensionOffer.parse(headerValues), policy: policy)
     }
 
+    /// `negotiate(offers:policy:)` on every `Sec-WebSocket-Extensions` line of a request head (not
+    /// `head.tokens(_:)`, which splits inside quoted strings).
+    public static func negotiate(head: HTTPRequestHead, policy: PerMessageDeflatePolicy) -> PerMessageDeflateParameters? {
+        let lines = head.headers.lazy.filter { $0.name.caseInsensitiveEquals("Sec-WebSocket-Extensions") }.map(\.value)
+        return Self.negotiate(headerValues: lines, policy: policy)
+    }
+
     /// The answer to one offer, or `nil` to decline it.
     private static func accept(_ offer: ExtensionOffer, policyBits: Int, forceServerNoContextTakeover: Bool) -> PerMessageDeflateParameters? {
         var seen: Set<String> = []
