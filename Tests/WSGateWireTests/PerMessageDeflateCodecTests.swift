@@ -111,6 +111,16 @@ struct PerMessageDeflateCodecTests {
         #expect(D.inflate(inflater, D.buffer("f2 00 11 00 00")) == .success(Array("Hello".utf8)))
     }
 
+    @Test func anEmptyFinalFixedBlockIsAnEmptyMessage() {
+        // 03 00: what some zlib bindings (PHP's) produce for an empty message, BFINAL set; the
+        // next message goes on after it (section 7.2.1: "The next DEFLATE block follows").
+        let inflater = Inflater()
+        #expect(D.inflate(inflater, D.buffer("03 00")) == .success([]))
+        #expect(D.inflate(inflater, D.buffer("f2 48 cd c9 c9 07 00")) == .success(Array("Hello".utf8)))
+        #expect(D.inflate(inflater, D.buffer("03 00")) == .success([]))
+        #expect(D.inflate(inflater, D.buffer("f2 00 11 00 00")) == .success(Array("Hello".utf8)))
+    }
+
     @Test func theTwoBlocksOfSection7235Decompress() {
         #expect(D.inflate(Inflater(), D.buffer("f2 48 05 00 00 00 ff ff ca c9 c9 07 00")) == .success(Array("Hello".utf8)))
     }
