@@ -35,7 +35,8 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
-        .target(name: "WSGateWire", dependencies: ["COpenSSL", nio, nioWebSocket]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "WSGateWire", dependencies: ["COpenSSL", "CZlib", nio, nioWebSocket]),
         .target(name: "WSGateConfig"),
         .target(name: "WSGateTLS", dependencies: ["COpenSSL", nio]),
         .target(
