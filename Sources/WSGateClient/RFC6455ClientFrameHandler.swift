@@ -64,6 +64,9 @@ final class RFC6455ClientFrameHandler: ChannelDuplexHandler {
             self.perform(self.closing.peerClosed(close), context: context)
         case .fail(let close):
             self.perform(self.closing.protocolFailed(close), context: context)
+        case .compressedMessage:
+            // Not produced: this client offers no compression (the assembler refuses RSV1).
+            self.perform(self.closing.protocolFailed(WebSocketClose(code: .protocolError, reason: "compressed message")), context: context)
         }
     }
 

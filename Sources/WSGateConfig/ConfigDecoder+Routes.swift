@@ -74,6 +74,19 @@ extension ConfigDecoder {
                 route.encoding = self.readChoice(entry, as: BridgeEncoding.self) ?? route.encoding
             case "connect_timeout_ms":
                 route.connectTimeoutMs = self.readInteger(entry, section: .route) ?? route.connectTimeoutMs
+            case "compression":
+                route.compression = self.readBoolean(entry, allowsOnOff: true) ?? route.compression
+            case "compression_window_bits":
+                if let bits = self.readInteger(entry, section: .route) {
+                    if bits > 15 {
+                        self.report(.invalidValue(key: entry.key, reason: "window bits are 9 to 15 (zlib cannot do 8, RFC 7692 allows no more than 15)"),
+                                    at: entry.value.location)
+                    } else {
+                        route.compressionWindowBits = bits
+                    }
+                }
+            case "compression_min_bytes":
+                route.compressionMinBytes = self.readInteger(entry, section: .route) ?? route.compressionMinBytes
             default:
                 break
             }

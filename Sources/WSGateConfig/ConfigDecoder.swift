@@ -98,16 +98,19 @@ struct ConfigDecoder {
         return value
     }
 
-    /// `true`/`false` (any case).
-    mutating func readBoolean(_ entry: YAMLMappingEntry) -> Bool? {
+    /// `true`/`false` (any case); with `allowsOnOff`, also `on`/`off`.
+    mutating func readBoolean(_ entry: YAMLMappingEntry, allowsOnOff: Bool = false) -> Bool? {
         if case .scalar(let text, false) = entry.value.value {
             switch text.lowercased() {
             case "true": return true
             case "false": return false
+            case "on" where allowsOnOff: return true
+            case "off" where allowsOnOff: return false
             default: break
             }
         }
-        self.report(.wrongType(key: entry.key, expected: "true or false", found: entry.value.foundDescription),
+        let expected = allowsOnOff ? "on, off, true or false" : "true or false"
+        self.report(.wrongType(key: entry.key, expected: expected, found: entry.value.foundDescription),
                     at: entry.value.location)
         return nil
     }

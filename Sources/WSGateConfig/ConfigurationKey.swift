@@ -48,6 +48,8 @@ public enum ConfigurationValueType: Sendable, Equatable {
     case integer(minimum: Int)
     /// `true` or `false`.
     case boolean
+    /// `on` or `off` (`true` and `false` too).
+    case onOff
     /// A plain or quoted string.
     case string
     /// One of a fixed set of words.
@@ -70,6 +72,7 @@ public enum ConfigurationValueType: Sendable, Equatable {
         switch self {
         case .integer(let minimum): return minimum == 0 ? "an integer ≥ 0" : "an integer ≥ \(minimum)"
         case .boolean: return "true or false"
+        case .onOff: return "on or off"
         case .string: return "a string"
         case .choice(let words): return "one of " + words.joined(separator: ", ")
         case .stringList: return "a list of strings"

@@ -54,6 +54,12 @@ public enum ConfigurationReference {
               "Upstream routes: how TCP bytes travel to WebSocket clients."),
         .init(.route, "connect_timeout_ms", .integer(minimum: 1), default: "3000",
               "Upstream routes: milliseconds to connect before answering 504."),
+        .init(.route, "compression", .onOff, default: "on",
+              "permessage-deflate when the client offers it; `off` declines every offer."),
+        .init(.route, "compression_window_bits", .integer(minimum: 9), default: "12",
+              "The largest LZ77 window (9–15) the gateway compresses with; room routes always answer `server_no_context_takeover`."),
+        .init(.route, "compression_min_bytes", .integer(minimum: 0), default: "64",
+              "Messages shorter than this go out uncompressed."),
     ]
 
     /// The keys a section accepts; a route also accepts the route-overridable `limits` keys.

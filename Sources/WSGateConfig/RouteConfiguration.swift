@@ -25,6 +25,12 @@ public struct RouteConfiguration: Sendable, Equatable {
     public var encoding: BridgeEncoding
     /// Key `connect_timeout_ms`. Milliseconds to connect upstream before answering 504. Default: 3,000.
     public var connectTimeoutMs: Int
+    /// Key `compression` (`on`/`off`, or `true`/`false`). permessage-deflate when the client offers it. Default: on.
+    public var compression: Bool = true
+    /// Key `compression_window_bits`. 9–15: the largest window the gateway compresses with. Default: 12.
+    public var compressionWindowBits: Int = 12
+    /// Key `compression_min_bytes`. Messages shorter than this go out uncompressed. Default: 64.
+    public var compressionMinBytes: Int = 64
     /// The global `limits` with this route's own limit keys applied on top.
     public var limits: LimitsConfiguration
     /// Key `max_connections` on the route itself: the cap on this route's connections. Default: nil = no cap

@@ -91,6 +91,13 @@ public final class GatewayMetrics: Sendable {
     public let roomMembers: MetricCell
     /// Members closed as slow consumers.
     public let slowConsumerCloses: MetricCell
+    /// permessage-deflate runs on messages a connection sends (echo, bridges).
+    public let compressions: MetricCell
+    /// permessage-deflate runs on room messages: one per message per compressed family, however
+    /// many members share the bytes.
+    public let roomCompressions: MetricCell
+    /// Connections that negotiated permessage-deflate.
+    public let compressedConnections: MetricCell
     /// Upstream connects that succeeded.
     public let upstreamConnects: MetricCell
     /// Upstream connects that failed.
@@ -122,6 +129,9 @@ public final class GatewayMetrics: Sendable {
         self.roomDeliveries = MetricCell(counter: "wsgate_room_deliveries_total", factory: factory)
         self.roomMembers = MetricCell(gauge: "wsgate_room_members", factory: factory)
         self.slowConsumerCloses = MetricCell(counter: "wsgate_slow_consumer_closes_total", factory: factory)
+        self.compressions = MetricCell(counter: "wsgate_compressions_total", factory: factory)
+        self.roomCompressions = MetricCell(counter: "wsgate_room_compressions_total", factory: factory)
+        self.compressedConnections = MetricCell(counter: "wsgate_compressed_connections_total", factory: factory)
         self.upstreamConnects = MetricCell(counter: "wsgate_upstream_connects_total", factory: factory)
         self.upstreamFailures = MetricCell(counter: "wsgate_upstream_failures_total", factory: factory)
         self.rooms = CoreMetrics.Gauge(label: "wsgate_rooms", factory: factory)

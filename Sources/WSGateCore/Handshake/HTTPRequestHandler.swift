@@ -148,7 +148,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         self.info.accounting.routeCell = cell
     }
 
-    private func makeSession(upgrade: HandshakeMachine.Upgrade) -> ChannelHandler? {
+    private func makeSession(upgrade: HandshakeMachine.Upgrade, compression: MessageCompression?) -> ChannelHandler? {
         let route = upgrade.match.route
         switch route.target {
         case .upstream:
@@ -166,8 +166,8 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
                 name: name, historyLimit: self.runtime.historyLimit(room: name, default: route.history),
                 includeSender: route.includeSender, announce: route.announce)
             return WebSocketSessionHandler(
-                dialect: upgrade.dialect, target: target, sendQueueBytes: route.limits.sendQueueBytes, rooms: self.runtime.rooms,
-                metrics: self.runtime.metrics, logger: self.info.logger)
+                dialect: upgrade.dialect, family: compression?.roomFamily, target: target, sendQueueBytes: route.limits.sendQueueBytes,
+                rooms: self.runtime.rooms, metrics: self.runtime.metrics, logger: self.info.logger)
         case .staticFiles:
             return nil  // the machine refuses upgrades on static routes
         }
@@ -186,7 +186,10 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         guard self.runtime.connections.add(context.channel) else {
             return self.refuse(context: context, .shuttingDown, head: upgrade.head, dialect: label)
         }
-        guard let session = self.makeSession(upgrade: upgrade) else {
+        let compression = upgrade.compression.map {
+            MessageCompression(parameters: $0, minBytes: upgrade.match.route.compressionMinBytes, compressions: self.runtime.metrics.compressions)
+        }
+        guard let session = self.makeSession(upgrade: upgrade, compression: compression) else {
             return self.refuse(context: context, .upgradeOnStaticRoute(path: upgrade.head.path), head: upgrade.head, dialect: label)
         }
         self.deadline?.cancel()
@@ -199,8 +202,10 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             .whenFailure { _ in }
         self.logHandshake(head: upgrade.head, dialect: label, status: 101, reason: nil)
         context.write(Self.wrapOutboundOut(response), promise: nil)
+        if compression != nil { self.runtime.metrics.compressedConnections.add(1) }
         let handlers = WebSocketPipeline.handlers(
-            dialect: upgrade.dialect, limits: route.limits, session: session, metrics: self.runtime.metrics, logger: self.info.logger)
+            dialect: upgrade.dialect, limits: route.limits, compression: compression, session: session, metrics: self.runtime.metrics,
+            logger: self.info.logger)
         do {
             try context.pipeline.syncOperations.addHandlers(handlers, position: .after(self))
         } catch {

@@ -32,6 +32,8 @@ struct HandshakeMachine {
         var subprotocol: String?
         /// The whole response (hixie-76: its head, the token follows key3).
         var response: ByteBuffer
+        /// permessage-deflate, when it was offered and the route allows it.
+        var compression: PerMessageDeflateParameters? = nil
     }
 
     /// Where the handshake is.
@@ -103,9 +105,11 @@ struct HandshakeMachine {
                 var supported = match.route.subprotocols
                 if case .upstream = match.route.target { supported.append("base64") }
                 let subprotocol = RFC6455Handshake.selectSubprotocol(offered: request.offeredSubprotocols, supported: supported)
+                let compression = Self.negotiateCompression(head, route: match.route)
                 upgrade = Upgrade(
                     head: head, match: match, dialect: .rfc6455(version: request.version), subprotocol: subprotocol,
-                    response: RFC6455Handshake.serverResponse(key: request.key, subprotocol: subprotocol))
+                    response: RFC6455Handshake.serverResponse(key: request.key, subprotocol: subprotocol, extensions: compression?.headerValue),
+                    compression: compression)
             } catch {
                 return self.refuse(.wire(error), head, label)
             }
@@ -195,6 +199,17 @@ struct HandshakeMachine {
     private mutating func refuse(_ refusal: GatewayRefusal, _ head: HTTPRequestHead?, _ dialect: String?) -> Action {
         self.state = .responding
         return .refuse(refusal, head: head, dialect: dialect)
+    }
+
+    /// permessage-deflate per RFC 7692 section 7: the first offer the route can honour, or none.
+    /// Room routes always answer `server_no_context_takeover`, so that one compression of a
+    /// message serves every member.
+    static func negotiateCompression(_ head: HTTPRequestHead, route: RouteConfiguration) -> PerMessageDeflateParameters? {
+        guard route.compression else { return nil }
+        var isRoom = false
+        if case .room = route.target { isRoom = true }
+        let policy = PerMessageDeflatePolicy(isEnabled: true, forceServerNoContextTakeover: isRoom, windowBits: route.compressionWindowBits)
+        return PerMessageDeflateNegotiation.negotiate(head: head, policy: policy)
     }
 
     private static func hixieSubprotocol(_ offered: String?, route: RouteConfiguration) -> String? {

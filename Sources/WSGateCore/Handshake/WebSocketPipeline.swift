@@ -9,7 +9,8 @@ import WSGateWire
 enum WebSocketPipeline {
     /// The handlers to install after the handshake handler, in order.
     static func handlers(
-        dialect: WebSocketDialect, limits: LimitsConfiguration, session: ChannelHandler, metrics: GatewayMetrics, logger: Logger
+        dialect: WebSocketDialect, limits: LimitsConfiguration, compression: MessageCompression?, session: ChannelHandler,
+        metrics: GatewayMetrics, logger: Logger
     ) -> [ChannelHandler] {
         let keepalive = Keepalive(pingIntervalSeconds: limits.pingIntervalSeconds, idleTimeoutSeconds: limits.idleTimeoutSeconds)
         switch dialect {
@@ -17,7 +18,8 @@ enum WebSocketPipeline {
             let maxFrame = min(limits.maxMessageBytes, Int(UInt32.max))
             return [
                 ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: maxFrame)),
-                RFC6455FrameHandler(maxMessageSize: limits.maxMessageBytes, keepalive: keepalive, metrics: metrics, logger: logger),
+                RFC6455FrameHandler(
+                    maxMessageSize: limits.maxMessageBytes, keepalive: keepalive, compression: compression, metrics: metrics, logger: logger),
                 session,
             ]
         case .hixie75, .hixie76:

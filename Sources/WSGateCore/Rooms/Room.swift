@@ -38,7 +38,8 @@ final class Room: @unchecked Sendable {  // all mutable state is guarded by `loc
     private let lock = NIOLock()
     private var shards: [ObjectIdentifier: Shard] = [:]
     private var memberCount = 0
-    private var hixieMembers = 0
+    /// Members by frame family: what each message is encoded in (at most a handful of entries).
+    private var familyCounts: [FrameFamily: Int] = [:]
     private let metrics: GatewayMetrics
 
     init(name: String, ordering: any RoomOrdering, metrics: GatewayMetrics, coalescingWindow: TimeAmount = Room.defaultCoalescingWindow) {
@@ -53,7 +54,8 @@ final class Room: @unchecked Sendable {  // all mutable state is guarded by `loc
 
     /// The frame families its members need now: what a message is encoded in before delivery.
     var families: [FrameFamily] {
-        self.lock.withLock { self.hixieMembers > 0 ? [.rfc6455, .hixieText] : [.rfc6455] }
+        // With no member (history only), plain RFC 6455: what most joiners will need.
+        self.lock.withLock { self.familyCounts.isEmpty ? [.rfc6455] : Array(self.familyCounts.keys) }
     }
 
     /// Whether the room can be forgotten: no members and no history.
@@ -72,7 +74,7 @@ final class Room: @unchecked Sendable {  // all mutable state is guarded by `loc
             member.joinSequence = sequence
             shard.members[member.id] = member
             self.memberCount += 1
-            if member.family == .hixieText { self.hixieMembers += 1 }
+            self.familyCounts[member.family, default: 0] += 1
         }
         self.metrics.roomMembers.add(1)
     }
@@ -94,7 +96,11 @@ final class Room: @unchecked Sendable {  // all mutable state is guarded by `loc
                 shard.members.removeValue(forKey: member.id) != nil
             else { return false }
             self.memberCount -= 1
-            if member.family == .hixieText { self.hixieMembers -= 1 }
+            if let count = self.familyCounts[member.family], count > 1 {
+                self.familyCounts[member.family] = count - 1
+            } else {
+                self.familyCounts.removeValue(forKey: member.family)
+            }
             return true
         }
         guard removed else { return }
@@ -123,6 +129,7 @@ final class Room: @unchecked Sendable {  // all mutable state is guarded by `loc
             }
         }
         self.metrics.roomMessages.add(1)
+        if delivery.framed.compressions > 0 { self.metrics.roomCompressions.add(delivery.framed.compressions) }
     }
 
     private func drain(_ shard: Shard) {

@@ -37,11 +37,15 @@ final class RoomMember {
         }
     }
 
-    init(id: UInt64, eventLoop: EventLoop, dialect: WebSocketDialect, includeSender: Bool, announces: Bool, sink: RoomMemberSink) {
+    /// `family`: the frames it takes; by default its dialect's, uncompressed.
+    init(
+        id: UInt64, eventLoop: EventLoop, dialect: WebSocketDialect, family: FrameFamily? = nil, includeSender: Bool, announces: Bool,
+        sink: RoomMemberSink
+    ) {
         self.id = id
         self.eventLoop = eventLoop
         self.dialect = dialect
-        self.family = FrameFamily(dialect)
+        self.family = family ?? FrameFamily(dialect)
         self.includeSender = includeSender
         self.announces = announces
         self.sink = sink

@@ -81,8 +81,8 @@ final class HixieFrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer {
         let bytes: ByteBuffer
         switch Self.unwrapOutboundIn(data) {
         case .framed(let framed): bytes = framed
-        case .text(let payload): bytes = MessageFramer.frame(.text(payload), family: .hixieText)
-        case .binary(let payload): bytes = MessageFramer.frame(.binary(payload), family: .hixieText)
+        case .text(let payload): bytes = MessageFramer.frame(.text(payload), family: .hixieText).bytes
+        case .binary(let payload): bytes = MessageFramer.frame(.binary(payload), family: .hixieText).bytes
         }
         context.write(Self.wrapOutboundOut(bytes), promise: promise)
     }

@@ -11,6 +11,10 @@ import WSGateWire
 /// `OutboundFrame`s (messages, or bytes a room framed for this family) and it frames the
 /// messages; a `WebSocketCloseRequest` becomes a close frame, then the peer has
 /// `closeGracePeriod` to answer. The connection's end goes up once, as a `WebSocketClose` event.
+///
+/// With permessage-deflate negotiated, compressed messages are inflated (stopping at
+/// `maxMessageSize`: close 1009; bad data: 1007) before their UTF-8 is checked, and messages
+/// from `minBytes` on are compressed when that makes them shorter.
 final class RFC6455FrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer {
     typealias InboundIn = WebSocketFrame
     typealias InboundOut = GatewayMessage
@@ -28,9 +32,19 @@ final class RFC6455FrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer
     private let keepalive: Keepalive
     private let metrics: GatewayMetrics
     private let logger: Logger
+    private let maxMessageSize: Int
+    private let compression: MessageCompression?
+    /// Created on the first compressed message in each direction (no zlib state before).
+    private var inflater: Inflater?
+    private var deflater: Deflater?
 
-    init(maxMessageSize: Int, keepalive: Keepalive, closeGracePeriod: TimeAmount = .seconds(5), metrics: GatewayMetrics, logger: Logger) {
-        self.assembler = RFC6455MessageAssembler(maxMessageSize: maxMessageSize)
+    init(
+        maxMessageSize: Int, keepalive: Keepalive, compression: MessageCompression? = nil, closeGracePeriod: TimeAmount = .seconds(5),
+        metrics: GatewayMetrics, logger: Logger
+    ) {
+        self.maxMessageSize = maxMessageSize
+        self.compression = compression
+        self.assembler = RFC6455MessageAssembler(maxMessageSize: maxMessageSize, acceptsCompressed: compression != nil)
         self.keepalive = keepalive
         self.closeGracePeriod = closeGracePeriod
         self.metrics = metrics
@@ -44,6 +58,8 @@ final class RFC6455FrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer
     func handlerRemoved(context: ChannelHandlerContext) {
         self.closeTimer?.cancel()
         self.keepalive.stop()
+        self.inflater = nil
+        self.deflater = nil
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -68,6 +84,8 @@ final class RFC6455FrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer
             self.metrics.messagesIn.add(1)
             self.metrics.bytesIn.add(message.payload.readableBytes)
             context.fireChannelRead(Self.wrapInboundOut(message))
+        case .compressedMessage(let isText, let payload):
+            self.inflate(payload, isText: isText, context: context)
         case .ping(let payload):
             context.writeAndFlush(Self.wrapOutboundOut(RFC6455FrameEncoder.frame(opcode: .pong, payload: payload)), promise: nil)
         case .pong:
@@ -103,7 +121,48 @@ final class RFC6455FrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer
         }
     }
 
+    /// A compressed message in: inflated within the size limit, then UTF-8 checked if text.
+    private func inflate(_ payload: ByteBuffer, isText: Bool, context: ChannelHandlerContext) {
+        guard let compression = self.compression else { return }
+        let inflater = self.inflater ?? compression.parameters.makeInflater(role: .server)
+        self.inflater = inflater
+        let message: ByteBuffer
+        do {
+            message = try inflater.decompress(payload, maxOutputBytes: self.maxMessageSize)
+        } catch {
+            let close: WebSocketClose
+            switch error {
+            case .tooLarge: close = WebSocketClose(code: .messageTooBig, reason: "message over \(self.maxMessageSize) bytes once inflated")
+            case .invalidData: close = WebSocketClose(code: .invalidPayload, reason: "compressed data that does not inflate")
+            case .zlibFailure: close = WebSocketClose(code: .internalError, reason: "zlib failed")
+            }
+            self.logger.debug("compressed message refused", metadata: ["wsgate.close": "\(close.code.map { "\($0)" } ?? "-")", "wsgate.reason": "\(close.reason ?? "")"])
+            return self.perform(self.closing.protocolFailed(close), context: context)
+        }
+        if isText, !message.withUnsafeReadableBytes({ UTF8Validator.isValid($0) }) {
+            return self.perform(self.closing.protocolFailed(WebSocketClose(code: .invalidPayload, reason: "invalid UTF-8 in a text message")), context: context)
+        }
+        self.metrics.messagesIn.add(1)
+        self.metrics.bytesIn.add(message.readableBytes)
+        context.fireChannelRead(Self.wrapInboundOut(isText ? .text(message) : .binary(message)))
+    }
+
     private func write(opcode: RFC6455FrameEncoder.Opcode, payload: ByteBuffer, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
+        if let compression = self.compression, payload.readableBytes >= compression.minBytes {
+            let deflater = self.deflater ?? compression.parameters.makeDeflater(
+                role: .server, memLevel: SharedDeflaters.memLevel(windowBits: compression.parameters.serverMaxWindowBits))
+            self.deflater = deflater
+            let frame = RFC6455FrameEncoder.compressedMessageFrame(opcode: opcode, message: payload, deflater: deflater)
+            compression.compressions.add(1)
+            let plainLength = RFC6455FrameEncoder.headerLength(payloadLength: payload.readableBytes, masked: false) + payload.readableBytes
+            if frame.readableBytes < plainLength {
+                context.write(Self.wrapOutboundOut(frame), promise: promise)
+                return
+            }
+            // It would not shrink: out plain, and the window that now holds bytes the peer never
+            // inflated is dropped (a new compressor starts empty, which any peer can follow).
+            if !compression.parameters.serverNoContextTakeover { self.deflater = nil }
+        }
         guard payload.readableBytes >= Self.separateHeaderThreshold else {
             context.write(Self.wrapOutboundOut(RFC6455FrameEncoder.frame(opcode: opcode, payload: payload)), promise: promise)
             return

@@ -16,6 +16,7 @@ final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink {
     typealias OutboundOut = OutboundFrame
 
     private let dialect: WebSocketDialect
+    private let family: FrameFamily
     private let target: SessionTarget
     private let rooms: RoomRegistry
     private let metrics: GatewayMetrics
@@ -30,9 +31,14 @@ final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink {
     private let queueLimit: Int
 
     /// `sendQueueBytes`: the route's `send_queue_bytes`; the channel's write watermark holds half of it.
-    init(dialect: WebSocketDialect, target: SessionTarget, sendQueueBytes: Int, rooms: RoomRegistry, metrics: GatewayMetrics, logger: Logger) {
+    /// `family`: the frames room deliveries come in (compressed when the connection negotiated it).
+    init(
+        dialect: WebSocketDialect, family: FrameFamily? = nil, target: SessionTarget, sendQueueBytes: Int, rooms: RoomRegistry,
+        metrics: GatewayMetrics, logger: Logger
+    ) {
         self.queueLimit = max(1, sendQueueBytes - Self.channelShare(of: sendQueueBytes))
         self.dialect = dialect
+        self.family = family ?? FrameFamily(dialect)
         self.target = target
         self.rooms = rooms
         self.metrics = metrics
@@ -43,7 +49,7 @@ final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink {
         self.context = context
         if case .room(let name, let historyLimit, let includeSender, let announce) = self.target {
             let member = RoomMember(
-                id: MemberIDs.next(), eventLoop: context.eventLoop, dialect: self.dialect,
+                id: MemberIDs.next(), eventLoop: context.eventLoop, dialect: self.dialect, family: self.family,
                 includeSender: includeSender, announces: announce, sink: self)
             self.member = member
             self.room = self.rooms.join(member, room: name, historyLimit: historyLimit)

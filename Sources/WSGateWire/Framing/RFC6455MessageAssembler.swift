@@ -14,6 +14,9 @@ public struct RFC6455MessageAssembler: Sendable {
         case needMore
         /// A complete message.
         case message(GatewayMessage)
+        /// A complete permessage-deflate message (RSV1 on its first frame): still compressed, its
+        /// UTF-8 not checked yet; the handler inflates it (RFC 7692 section 6.2).
+        case compressedMessage(isText: Bool, payload: ByteBuffer)
         /// A ping: answer with a pong carrying this payload.
         case ping(ByteBuffer)
         /// A pong: nothing to answer.
@@ -27,6 +30,7 @@ public struct RFC6455MessageAssembler: Sendable {
     private enum State: Sendable {
         case idle
         case assembling(isText: Bool, buffer: ByteBuffer)
+        case assemblingCompressed(isText: Bool, buffer: ByteBuffer)
     }
 
     private var state: State = .idle
@@ -36,9 +40,13 @@ public struct RFC6455MessageAssembler: Sendable {
     /// Whether frames must be masked (true for a server, section 5.1).
     public let requiresMasking: Bool
 
-    public init(maxMessageSize: Int, requiresMasking: Bool = true) {
+    /// Whether RSV1 marks compressed messages (permessage-deflate was negotiated).
+    public let acceptsCompressed: Bool
+
+    public init(maxMessageSize: Int, requiresMasking: Bool = true, acceptsCompressed: Bool = false) {
         self.maxMessageSize = maxMessageSize
         self.requiresMasking = requiresMasking
+        self.acceptsCompressed = acceptsCompressed
     }
 
     /// A failure with `code` and `reason`.
@@ -48,7 +56,7 @@ public struct RFC6455MessageAssembler: Sendable {
 
     /// Takes one frame.
     public mutating func receive(_ frame: WebSocketFrame) -> Action {
-        if frame.rsv1 || frame.rsv2 || frame.rsv3 {
+        if frame.rsv2 || frame.rsv3 || (frame.rsv1 && !self.acceptsCompressed) {
             return Self.fail(code: .protocolError, reason: "reserved bits set")
         }
         if self.requiresMasking && frame.maskKey == nil {
@@ -57,6 +65,7 @@ public struct RFC6455MessageAssembler: Sendable {
         let opcode = UInt8(webSocketOpcode: frame.opcode)
         switch opcode {
         case 0x8, 0x9, 0xA:
+            guard !frame.rsv1 else { return Self.fail(code: .protocolError, reason: "RSV1 on a control frame") }
             guard frame.fin else { return Self.fail(code: .protocolError, reason: "fragmented control frame") }
             guard frame.length <= 125 else { return Self.fail(code: .protocolError, reason: "control frame over 125 bytes") }
             let payload = Self.payload(of: frame)
@@ -69,13 +78,20 @@ public struct RFC6455MessageAssembler: Sendable {
             guard case .idle = self.state else {
                 return Self.fail(code: .protocolError, reason: "new data frame inside a fragmented message")
             }
+            if frame.rsv1 { return self.takeCompressed(frame, isText: opcode == 0x1, into: nil) }
             return self.take(frame, isText: opcode == 0x1, into: nil)
         case 0x0:
-            guard case .assembling(let isText, let buffer) = self.state else {
+            guard !frame.rsv1 else { return Self.fail(code: .protocolError, reason: "RSV1 on a continuation frame") }
+            switch self.state {
+            case .assembling(let isText, let buffer):
+                self.state = .idle  // drop our reference so the buffer can grow in place
+                return self.take(frame, isText: isText, into: buffer)
+            case .assemblingCompressed(let isText, let buffer):
+                self.state = .idle
+                return self.takeCompressed(frame, isText: isText, into: buffer)
+            case .idle:
                 return Self.fail(code: .protocolError, reason: "continuation frame with no message to continue")
             }
-            self.state = .idle  // drop our reference so the buffer can grow in place
-            return self.take(frame, isText: isText, into: buffer)
         default:
             return Self.fail(code: .protocolError, reason: "reserved opcode \(opcode)")
         }
@@ -130,6 +146,35 @@ public struct RFC6455MessageAssembler: Sendable {
             buffer = copy
         }
         self.state = .assembling(isText: isText, buffer: buffer)
+        return .needMore
+    }
+
+    /// A frame of a compressed message: unmasked and gathered; UTF-8 is checked after inflation.
+    private mutating func takeCompressed(_ frame: WebSocketFrame, isText: Bool, into existing: ByteBuffer?) -> Action {
+        let total = (existing?.readableBytes ?? 0) + frame.length
+        guard total <= self.maxMessageSize else {
+            return Self.fail(code: .messageTooBig, reason: "message over \(self.maxMessageSize) bytes")
+        }
+        var buffer: ByteBuffer
+        if var existing {
+            if let key = frame.maskKey {
+                WebSocketMasking.appendMasked(frame.data, key: WebSocketMasking.bytes(of: key), to: &existing)
+            } else {
+                existing.writeImmutableBuffer(frame.data)
+            }
+            buffer = existing
+        } else {
+            buffer = Self.payload(of: frame)
+            if !frame.fin && frame.maskKey == nil {
+                // Own the bytes: an unmasked first fragment is a slice of the receive buffer.
+                var copy = ByteBuffer()
+                copy.reserveCapacity(minimumWritableBytes: buffer.readableBytes)
+                copy.writeImmutableBuffer(buffer)
+                buffer = copy
+            }
+        }
+        if frame.fin { return .compressedMessage(isText: isText, payload: buffer) }
+        self.state = .assemblingCompressed(isText: isText, buffer: buffer)
         return .needMore
     }
 

@@ -65,10 +65,11 @@ public enum RFC6455Handshake {
     }
 
     /// The `101 Switching Protocols` head. Extensions are left out: an offer is declined by omission.
-    public static func serverResponse(key: String, subprotocol: String?) -> ByteBuffer {
+    public static func serverResponse(key: String, subprotocol: String?, extensions: String? = nil) -> ByteBuffer {
         var head = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         head += "Sec-WebSocket-Accept: \(Self.acceptValue(forKey: key))\r\n"
         if let subprotocol { head += "Sec-WebSocket-Protocol: \(subprotocol)\r\n" }
+        if let extensions { head += "Sec-WebSocket-Extensions: \(extensions)\r\n" }
         head += "\r\n"
         return ByteBuffer(string: head)
     }
