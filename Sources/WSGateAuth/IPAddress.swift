@@ -48,7 +48,7 @@ public enum IPAddress: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// True for IPv4 (after unmapping nothing changes this: `::ffff:1.2.3.4` is IPv6 here).
+    /// True for `.v4`. An IPv4-mapped IPv6 address stays `.v6` until ``unmapped``.
     public var isIPv4: Bool {
         if case .v4 = self { return true }
         return false

@@ -14,7 +14,8 @@ public struct TokenBucket: Hashable, Sendable {
     private(set) var tokens: Double
     private(set) var updated: Double
 
-    /// A full bucket at `now`. `rate` and `burst` must be positive.
+    /// A full bucket at `now`. `rate` must be positive and `burst` at least 1 (a limit of 0 means
+    /// "off": build no bucket at all).
     public init(rate: Double, burst: Double, now: Double) {
         precondition(rate > 0 && burst >= 1, "TokenBucket needs rate > 0 and burst >= 1")
         self.rate = rate

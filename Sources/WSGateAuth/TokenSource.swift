@@ -101,3 +101,11 @@ public enum Redaction {
         return path + "?" + pairs.joined(separator: "&") + fragment
     }
 }
+
+/// The `WWW-Authenticate` values of a refused handshake (RFC 6750 §3).
+public enum BearerChallenge {
+    /// No token at all: no `error` attribute (RFC 6750 §3.1).
+    public static let missingToken = "Bearer"
+    /// A token that failed verification (any `JWTError`).
+    public static let invalidToken = #"Bearer error="invalid_token""#
+}

@@ -25,14 +25,14 @@ enum ExternalTools {
         let done = DispatchSemaphore(value: 0)
         process.terminationHandler = { _ in done.signal() }
         try process.run()
-        stdin.fileHandleForWriting.write(input)
-        try? stdin.fileHandleForWriting.close()
-        // Read stdout concurrently so a large output cannot block the child.
+        // Read stdout concurrently (from before the input is written) so a large output cannot block the child.
         let output = OutputBox()
         let reader = Thread {
             output.set(stdout.fileHandleForReading.readDataToEndOfFile())
         }
         reader.start()
+        stdin.fileHandleForWriting.write(input)
+        try? stdin.fileHandleForWriting.close()
         if done.wait(timeout: .now() + timeout) == .timedOut {
             process.terminate()
             _ = done.wait(timeout: .now() + 5)
