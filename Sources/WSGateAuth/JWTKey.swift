@@ -46,6 +46,8 @@ public enum JWTKeyError: Error, Hashable, Sendable {
     case invalidPEM(String)
     /// A public key that is not RSA, EC P-256 or Ed25519.
     case unsupportedKeyType(String)
+    /// A secret or PEM past 1 MiB.
+    case keyTooLarge
     /// An RSA key under 2048 bits (RFC 7518 §3.3).
     case rsaKeyTooSmall(bits: Int)
     /// The pinned algorithm list is empty.
@@ -66,12 +68,15 @@ public final class JWTKey: @unchecked Sendable {
     }
 
     public let kind: Kind
+    /// Key material is small; anything past this (1 MiB) is refused.
+    static let maximumKeyBytes = 1 << 20
     let secret: [UInt8]
     let publicKey: OpaquePointer?
 
     /// An HMAC secret, used as it is.
     public init(hmacSecret: [UInt8]) throws(JWTKeyError) {
         guard !hmacSecret.isEmpty else { throw .emptySecret }
+        guard hmacSecret.count <= Self.maximumKeyBytes else { throw .keyTooLarge }
         self.kind = .hmac
         self.secret = hmacSecret
         self.publicKey = nil
@@ -79,6 +84,7 @@ public final class JWTKey: @unchecked Sendable {
 
     /// A public key from its PEM text (`-----BEGIN PUBLIC KEY-----`).
     public init(pem: [UInt8]) throws(JWTKeyError) {
+        guard pem.count <= Self.maximumKeyBytes else { throw .keyTooLarge }
         var loaded: OpaquePointer?
         pem.withUnsafeBytes { raw in
             guard let bio = BIO_new_mem_buf(raw.baseAddress, Int32(raw.count)) else { return }
@@ -164,8 +170,8 @@ public final class JWTKey: @unchecked Sendable {
             let count = fread(&chunk, 1, chunk.count, file)
             if count > 0 { out += chunk[0..<count] }
             if count < chunk.count { break }
-            // A key file is small; refuse anything past 1 MiB.
-            if out.count > 1 << 20 { return nil }
+            // A key file is small; stop reading past the limit (init then throws .keyTooLarge).
+            if out.count > maximumKeyBytes { break }
         }
         return ferror(file) == 0 ? out : nil
     }

@@ -89,6 +89,12 @@ public struct JWTClaims: Hashable, Sendable {
     /// Any claim by name.
     public subscript(name: String) -> JSONValue? { raw[name] }
 
+    /// Whether the token may join `room` on a `room: "*"` route: any room without a `rooms`
+    /// claim, else only those it lists (otherwise 403).
+    public func allowsRoom(_ room: String) -> Bool {
+        rooms.map { $0.contains(room) } ?? true
+    }
+
     init(raw: [String: JSONValue], header: [String: JSONValue]) throws(JWTError) {
         self.raw = raw
         self.header = header

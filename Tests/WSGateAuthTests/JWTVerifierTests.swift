@@ -79,6 +79,7 @@ final class JWTVerifierTests: XCTestCase {
         XCTAssertNil(claims.aud)
         XCTAssertNil(claims.target)
         XCTAssertNil(claims.rooms)
+        XCTAssertTrue(claims.allowsRoom("anything"))  // no rooms claim: no limit
     }
 
     func testRFC7519Section6Point1UnsecuredJWTIsRefused() throws {
@@ -103,6 +104,8 @@ final class JWTVerifierTests: XCTestCase {
             XCTAssertEqual(claims.sub, "alice", "\(algorithm)")
             XCTAssertEqual(claims.target, "vm1", "\(algorithm)")
             XCTAssertEqual(claims.rooms, ["a", "b"], "\(algorithm)")
+            XCTAssertTrue(claims.allowsRoom("b"))
+            XCTAssertFalse(claims.allowsRoom("c"))
             XCTAssertEqual(claims.iat, 1_800_000_000, "\(algorithm)")
             XCTAssertEqual(verifier.deadline(for: claims), 1_800_000_630, "\(algorithm)")
             XCTAssertFalse(verifier.isExpired(claims, now: 1_800_000_629))
@@ -356,6 +359,7 @@ final class JWTVerifierTests: XCTestCase {
         XCTAssertEqual(try JWTKey(file: keys.edPublic.path).kind, .ed25519)
         XCTAssertThrowsError(try JWTKey(file: "/nonexistent/key.pem")) { XCTAssertEqual($0 as? JWTKeyError, .unreadableFile("/nonexistent/key.pem")) }
         XCTAssertThrowsError(try JWTKey(fileContents: [0x0A])) { XCTAssertEqual($0 as? JWTKeyError, .emptySecret) }
+        XCTAssertThrowsError(try JWTKey(hmacSecret: [UInt8](repeating: 1, count: (1 << 20) + 1))) { XCTAssertEqual($0 as? JWTKeyError, .keyTooLarge) }
         // A private key is not a public key.
         XCTAssertThrowsError(try JWTKey(file: keys.rsaPrivate.path)) {
             guard case .invalidPEM? = $0 as? JWTKeyError else { return XCTFail("\($0)") }
