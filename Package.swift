@@ -50,6 +50,8 @@ let package = Package(
         .target(name: "WSGateClient", dependencies: ["WSGateWire", "WSGateTLS", nio, nioPosix, nioWebSocket]),
         // The Redis client (RESP2/RESP3 on SwiftNIO) of cluster mode; no OpenSSL: its SHA-1 is its own.
         .target(name: "WSGateRedis", dependencies: [nio, nioPosix]),
+        // Who may connect, the pure parts: JWT on OpenSSL's EVP, PROXY v1/v2, client address, per-IP limits.
+        .target(name: "WSGateAuth", dependencies: ["COpenSSL", nio]),
         .executableTarget(name: "wsgate", dependencies: ["WSGateCore", "WSGateConfig", argumentParser, logging]),
         .executableTarget(
             name: "WSGateBench",
@@ -63,6 +65,7 @@ let package = Package(
         .testTarget(name: "WSGateConfigTests", dependencies: ["WSGateConfig"]),
         .testTarget(name: "WSGateTLSTests", dependencies: ["WSGateTLS", nio, nioEmbedded, nioPosix]),
         .testTarget(name: "WSGateRedisTests", dependencies: ["WSGateRedis", nio, nioEmbedded, nioPosix]),
+        .testTarget(name: "WSGateAuthTests", dependencies: ["WSGateAuth", nio]),
         // Counts this thread's heap allocations (it replaces malloc in the test binary): the hot-path guards.
         .target(name: "CAllocationCounter", path: "Tests/CAllocationCounter"),
         .testTarget(
