@@ -63,7 +63,7 @@ let package = Package(
         .executableTarget(name: "WSGateFuzz", dependencies: ["WSGateWire", "WSGateConfig", nio, nioEmbedded, nioWebSocket]),
         .testTarget(name: "WSGateWireTests", dependencies: ["WSGateWire", nio, nioEmbedded, nioWebSocket]),
         .testTarget(name: "WSGateConfigTests", dependencies: ["WSGateConfig"]),
-        .testTarget(name: "WSGateTLSTests", dependencies: ["WSGateTLS", nio, nioEmbedded, nioPosix]),
+        .testTarget(name: "WSGateTLSTests", dependencies: ["WSGateTLS", nio, nioEmbedded, nioPosix, concurrency]),
         .testTarget(name: "WSGateRedisTests", dependencies: ["WSGateRedis", nio, nioEmbedded, nioPosix]),
         .testTarget(name: "WSGateAuthTests", dependencies: ["WSGateAuth", nio]),
         // Counts this thread's heap allocations (it replaces malloc in the test binary): the hot-path guards.

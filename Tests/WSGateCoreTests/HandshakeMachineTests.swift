@@ -21,6 +21,11 @@ struct HandshakeMachineTests {
             connect_timeout_ms: 1500
           - path: /www
             static: /tmp
+          - path: /plain
+            echo: true
+            compression: off
+          - path: /room
+            room: lobby
         """
 
     private func machine(load: Int? = nil) throws -> HandshakeMachine {
@@ -143,5 +148,41 @@ struct HandshakeMachineTests {
         }
         #expect(root == "/tmp")
         #expect(remainder == "a.txt" || remainder == "/a.txt")
+    }
+
+    private func upgradeResponse(_ path: String, extensions: String?) throws -> String? {
+        var machine = try self.machine()
+        var request = "GET \(path) HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+        if let extensions { request += "Sec-WebSocket-Extensions: \(extensions)\r\n" }
+        guard case .open(_, let response) = machine.receivedHead(try self.head(request + "\r\n")) else { return nil }
+        return String(buffer: response)
+    }
+
+    private func extensionsHeader(_ response: String?) -> String? {
+        response?.split(separator: "\r\n").first { $0.hasPrefix("Sec-WebSocket-Extensions: ") }.map { String($0.dropFirst("Sec-WebSocket-Extensions: ".count)) }
+    }
+
+    @Test func chromesOfferIsAnsweredWithTheRoutesWindow() throws {
+        let answer = self.extensionsHeader(try self.upgradeResponse("/echo", extensions: "permessage-deflate; client_max_window_bits"))
+        #expect(answer == "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12")
+    }
+
+    @Test func firefoxsOfferIsAnsweredToo() throws {
+        let answer = self.extensionsHeader(try self.upgradeResponse("/echo", extensions: "permessage-deflate"))
+        #expect(answer == "permessage-deflate; server_max_window_bits=12")
+    }
+
+    @Test func roomRoutesAlwaysAnswerServerNoContextTakeover() throws {
+        let answer = self.extensionsHeader(try self.upgradeResponse("/room", extensions: "permessage-deflate; client_max_window_bits"))
+        #expect(answer?.contains("server_no_context_takeover") == true, "\(answer ?? "none")")
+    }
+
+    @Test func compressionOffAndUnacceptableOffersAreDeclinedByOmission() throws {
+        let response = try self.upgradeResponse("/plain", extensions: "permessage-deflate")
+        #expect(response?.hasPrefix("HTTP/1.1 101") == true)
+        #expect(self.extensionsHeader(response) == nil)
+        #expect(self.extensionsHeader(try self.upgradeResponse("/echo", extensions: "permessage-deflate; server_max_window_bits=8")) == nil)
+        #expect(self.extensionsHeader(try self.upgradeResponse("/echo", extensions: "x-webkit-deflate-frame")) == nil)
+        #expect(self.extensionsHeader(try self.upgradeResponse("/echo", extensions: nil)) == nil)
     }
 }

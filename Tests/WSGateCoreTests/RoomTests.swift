@@ -34,14 +34,15 @@ private final class Fixture {
         self.registry = RoomRegistry(metrics: self.metrics, coalescingWindow: coalescingWindow)
     }
 
-    func join(_ room: String, loop: Int, history: Int = 0, includeSender: Bool = true, announce: Bool = false)
-        -> (member: RoomMember, sink: RecordingSink, room: Room)
-    {
+    func join(
+        _ room: String, loop: Int, history: Int = 0, includeSender: Bool = true, announce: Bool = false, family: FrameFamily? = nil
+    ) -> (member: RoomMember, sink: RecordingSink, room: Room) {
         let sink = RecordingSink()
         self.sinks.append(sink)
         self.nextID += 1
         let member = RoomMember(
-            id: self.nextID, eventLoop: self.loops[loop], dialect: .rfc6455(version: 13), includeSender: includeSender, announces: announce, sink: sink)
+            id: self.nextID, eventLoop: self.loops[loop], dialect: .rfc6455(version: 13), family: family, includeSender: includeSender,
+            announces: announce, sink: sink)
         let joined = self.registry.join(member, room: room, historyLimit: history)
         return (member, sink, joined)
     }
@@ -191,5 +192,37 @@ struct RoomTests {
         fixture.registry.leave(h.member, room: h.room)
         fixture.runLoops()
         #expect(fixture.registry.snapshot().map(\.name) == ["kept"])
+    }
+
+    /// permessage-deflate in a room: one deflate per message per window size, whatever the number
+    /// of members, and every member of a family gets the very same bytes.
+    @Test func twoHundredCompressingMembersCostOneDeflatePerMessage() throws {
+        let fixture = Fixture()
+        let deflate12 = FrameFamily.rfc6455Deflate(windowBits: 12, minBytes: 64)
+        var members: [(member: RoomMember, sink: RecordingSink, room: Room)] = []
+        for i in 0..<200 { members.append(fixture.join("big", loop: i % 2, family: deflate12)) }
+        let plain = fixture.join("big", loop: 0)
+        let room = members[0].room
+        let message = String(repeating: "{\"from\":\"ann\",\"text\":\"good morning everyone\"}", count: 10)
+        for i in 0..<10 { room.ordering.publish(.text("\(i) " + message), from: nil, room: room) }
+        fixture.runLoops()
+        #expect(fixture.metrics.roomCompressions.load == 10, "one deflate per message for 200 members")
+        for (_, sink, _) in members {
+            #expect(sink.frames.count == 10)
+            #expect(sink.frames.first.flatMap { $0.getInteger(at: $0.readerIndex, as: UInt8.self) } == 0xC1, "FIN, RSV1, text")
+        }
+        // The same bytes, not equal copies: one buffer shared by all 200.
+        let first = members[0].sink.frames[3]
+        for (_, sink, _) in members.dropFirst() {
+            #expect(sink.frames[3].withUnsafeReadableBytes { $0.baseAddress } == first.withUnsafeReadableBytes { $0.baseAddress })
+        }
+        var payload = first
+        payload.moveReaderIndex(forwardBy: 1)
+        let length = payload.readInteger(as: UInt8.self) ?? 0
+        if length == 126 { payload.moveReaderIndex(forwardBy: 2) }
+        let inflated = try Inflater(windowBits: 12, noContextTakeover: true).decompress(payload, maxOutputBytes: 1 << 20)
+        #expect(String(buffer: inflated) == "3 " + message)
+        #expect(plain.sink.frames.count == 10)
+        #expect(plain.sink.frames.allSatisfy { $0.getInteger(at: $0.readerIndex, as: UInt8.self) == 0x81 }, "a member without compression gets plain frames")
     }
 }

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOEmbedded
 import Testing
@@ -108,13 +109,13 @@ import Testing
         let large = String(repeating: "L", count: 40_000)
         let parts = ["a", "b", "c", large, "y", "z"]
         var promises: [EventLoopFuture<Void>] = []
-        var completed = 0
+        let completed = NIOLockedValueBox(0)
         for part in parts {
             let promise = pair.client.write(ByteBuffer(string: part))
-            promise.whenComplete { _ in completed += 1 }
+            promise.whenComplete { _ in completed.withLockedValue { $0 += 1 } }
             promises.append(promise)
         }
-        #expect(completed == 0, "nothing is sent before the flush")
+        #expect(completed.withLockedValue { $0 } == 0, "nothing is sent before the flush")
         pair.client.flush()
         try pair.interact()
         for promise in promises { try promise.wait() }

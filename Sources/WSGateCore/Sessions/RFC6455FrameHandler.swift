@@ -38,6 +38,9 @@ final class RFC6455FrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer
     private var inflater: Inflater?
     private var deflater: Deflater?
 
+    /// The zlib memory this connection holds now (0 until it first compresses or inflates).
+    var zlibMemoryBytes: Int { (self.inflater?.zlibMemoryBytes ?? 0) + (self.deflater?.zlibMemoryBytes ?? 0) }
+
     init(
         maxMessageSize: Int, keepalive: Keepalive, compression: MessageCompression? = nil, closeGracePeriod: TimeAmount = .seconds(5),
         metrics: GatewayMetrics, logger: Logger
