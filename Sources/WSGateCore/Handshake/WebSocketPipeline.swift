@@ -15,7 +15,9 @@ enum WebSocketPipeline {
         let keepalive = Keepalive(pingIntervalSeconds: limits.pingIntervalSeconds, idleTimeoutSeconds: limits.idleTimeoutSeconds)
         switch dialect {
         case .rfc6455:
-            let maxFrame = min(limits.maxMessageBytes, Int(UInt32.max))
+            // The limit is on the message as the application sees it: a compressed frame may be a
+            // little longer than what it inflates to (stored blocks of incompressible data).
+            let maxFrame = min(compression == nil ? limits.maxMessageBytes : MessageCompression.wireLimit(limits.maxMessageBytes), Int(UInt32.max))
             return [
                 ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: maxFrame)),
                 RFC6455FrameHandler(

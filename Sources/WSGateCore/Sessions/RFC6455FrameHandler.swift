@@ -47,7 +47,9 @@ final class RFC6455FrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer
     ) {
         self.maxMessageSize = maxMessageSize
         self.compression = compression
-        self.assembler = RFC6455MessageAssembler(maxMessageSize: maxMessageSize, acceptsCompressed: compression != nil)
+        self.assembler = RFC6455MessageAssembler(
+            maxMessageSize: maxMessageSize, maxCompressedSize: compression == nil ? nil : MessageCompression.wireLimit(maxMessageSize),
+            acceptsCompressed: compression != nil)
         self.keepalive = keepalive
         self.closeGracePeriod = closeGracePeriod
         self.metrics = metrics

@@ -43,8 +43,13 @@ public struct RFC6455MessageAssembler: Sendable {
     /// Whether RSV1 marks compressed messages (permessage-deflate was negotiated).
     public let acceptsCompressed: Bool
 
-    public init(maxMessageSize: Int, requiresMasking: Bool = true, acceptsCompressed: Bool = false) {
+    /// The largest compressed message accepted on the wire (its inflated size is the handler's to
+    /// bound, at `maxMessageSize`).
+    public let maxCompressedSize: Int
+
+    public init(maxMessageSize: Int, maxCompressedSize: Int? = nil, requiresMasking: Bool = true, acceptsCompressed: Bool = false) {
         self.maxMessageSize = maxMessageSize
+        self.maxCompressedSize = maxCompressedSize ?? maxMessageSize
         self.requiresMasking = requiresMasking
         self.acceptsCompressed = acceptsCompressed
     }
@@ -152,7 +157,7 @@ public struct RFC6455MessageAssembler: Sendable {
     /// A frame of a compressed message: unmasked and gathered; UTF-8 is checked after inflation.
     private mutating func takeCompressed(_ frame: WebSocketFrame, isText: Bool, into existing: ByteBuffer?) -> Action {
         let total = (existing?.readableBytes ?? 0) + frame.length
-        guard total <= self.maxMessageSize else {
+        guard total <= self.maxCompressedSize else {
             return Self.fail(code: .messageTooBig, reason: "message over \(self.maxMessageSize) bytes")
         }
         var buffer: ByteBuffer
