@@ -3,6 +3,7 @@
 #   bash scripts/autobahn.sh            # fast: cases 1-7 and 10 (~10 s)
 #   bash scripts/autobahn.sh all        # every case but 9.* (~13 min)
 #   bash scripts/autobahn.sh limits     # 9.*: large messages and many frames
+#   bash scripts/autobahn.sh deflate    # 12.* and 13.*: permessage-deflate (~6 min)
 # Opt-in (not part of the test command); exits with the suite's own status (0: nothing failed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,5 +32,6 @@ case "${1:-fast}" in
     fast) bash "$suite/run.sh" ws://127.0.0.1:19001/echo "*" "9.*,12.*,13.*" ;;
     all) bash "$suite/run.sh" ws://127.0.0.1:19001/echo ;;
     limits) bash "$suite/run.sh" ws://127.0.0.1:19001/echo "9.*" "" ;;
-    *) echo "usage: autobahn.sh [fast|all|limits]"; exit 2 ;;
+    deflate) bash "$suite/run.sh" ws://127.0.0.1:19001/echo "12.*,13.*" "" ;;
+    *) echo "usage: autobahn.sh [fast|all|limits|deflate]"; exit 2 ;;
 esac

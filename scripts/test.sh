@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libssl-dev pkg-config zlib1g-dev openssl curl python3 python3-websockets nodejs node-faye-websocket node-ws chromium redis-server systemd python3-jwt python3-cryptography)
+packages=(libssl-dev pkg-config zlib1g-dev openssl curl python3 python3-websockets nodejs node-faye-websocket node-ws chromium redis-server systemd node-acorn python3-jwt python3-cryptography)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -17,6 +17,7 @@ struct BrowserChatTests {
         let harness = try GatewayHarness(yaml: GatewayHarness.yaml(routes: """
               - path: /chat
                 room: lobby
+                announce: true
               - path: /
                 static: etc/www
 
@@ -50,9 +51,19 @@ struct BrowserChatTests {
         let nonce = result["nonce"] as? String ?? "?"
         let fromA = "alice: hello from tab A \(nonce)"
         let fromB = "bob: hi back from tab B \(nonce)"
-        // The room includes the sender: both tabs show both lines, in the same order.
-        #expect(result["logA"] as? [String] == [fromA, fromB], "\(report)")
-        #expect(result["logB"] as? [String] == [fromA, fromB], "\(report)")
+        let fromH = "legacy: hello from hixie-76 \(nonce)"
+        // The room includes the sender: both tabs show every line, in the same order, the hixie-76
+        // member's too; and the hixie-76 member gets the tabs' lines.
+        #expect(result["logA"] as? [String] == [fromA, fromB, fromH], "\(report)")
+        #expect(result["logB"] as? [String] == [fromA, fromB, fromH], "\(report)")
+        #expect(result["hixieGot"] as? [String] == [fromA, fromB, fromH], "\(report)")
+        // Chromium negotiated permessage-deflate (the page shows WebSocket.extensions), with the
+        // room's server_no_context_takeover.
+        #expect((result["extA"] as? String)?.hasPrefix("permessage-deflate") == true, "\(report)")
+        #expect((result["extA"] as? String)?.contains("server_no_context_takeover") == true, "\(report)")
+        // The notices are apart from the chat and name the member's dialect; the count follows them.
+        #expect((result["noticesB"] as? [String])?.contains("* a hixie-76 member joined lobby (3 now)") == true, "\(report)")
+        #expect(result["membersB"] as? String == "3", "\(report)")
         // The page clears its input once the message is sent.
         #expect(result["a_to_b_input_after_send"] as? String == "", "\(report)")
         #expect(result["b_to_a_input_after_send"] as? String == "", "\(report)")
@@ -156,6 +167,10 @@ class Page:
     async def log(self):
         return await self.eval("Array.from(document.querySelectorAll('#log li'), li => li.textContent)")
 
+    async def notices(self):
+        return await self.eval("Array.from(document.querySelectorAll('#notices li'), li => li.textContent)")
+
+
     async def send(self, name, text):
         # Types into the inputs and clicks Send, as a person would; the page's onsubmit does the rest.
         return await self.eval(
@@ -164,6 +179,30 @@ class Page:
             " document.querySelector('#form button').click();"
             " return document.getElementById('text').value; })()" % (json.dumps(name), json.dumps(text)))
 
+
+class Hixie76:
+    """A hixie-76 member (draft-76's own example keys), as a Safari 5-era browser would join."""
+
+    async def open(self, port):
+        self.reader, self.writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 5)
+        head = ("GET /chat HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\n"
+                "Origin: http://127.0.0.1:%d\r\nSec-WebSocket-Key1: 4 @1  46546xW%%0l 1 5\r\n"
+                "Sec-WebSocket-Key2: 12998 5 Y3 1  .P00\r\n\r\n" % (port, port))
+        self.writer.write(head.encode() + b"^n:ds[4U")
+        response = await asyncio.wait_for(self.reader.readuntil(b"\r\n\r\n"), 5)
+        token = await asyncio.wait_for(self.reader.readexactly(16), 5)
+        if not response.startswith(b"HTTP/1.1 101") or token != b"8jKS'y:G*Co,Wxa-":
+            raise RuntimeError("hixie-76 handshake failed: %r %r" % (response, token))
+        self.received = []
+        self.task = asyncio.ensure_future(self.read())
+
+    async def read(self):
+        while True:
+            frame = await self.reader.readuntil(b"\xff")
+            self.received.append(frame[1:-1].decode())
+
+    def send(self, text):
+        self.writer.write(b"\x00" + text.encode() + b"\xff")
 
 async def exchange(sender, receiver, name, text, key):
     line = "%s: %s" % (name, text)
@@ -200,12 +239,32 @@ async def chat(devport, tabs):
             15, "'connected' in #state")
         result["state" + tab.name] = await tab.state()
     result["title"] = await a.eval("document.title")
+    result["extA"] = await a.eval("document.getElementById('ext').textContent")
     step("both tabs connected")
+    hixie = Hixie76()
+    await hixie.open(port)
+    for tab in tabs:
+        await tab.wait_for("document.getElementById('notices').textContent.includes('a hixie-76 member joined lobby (3 now)')",
+                           10, "the hixie-76 member's notice")
+    step("a hixie-76 member joined")
     nonce = "%d" % (time.time_ns() % 1000000007)
     await exchange(a, b, "alice", "hello from tab A " + nonce, "a_to_b")
     await exchange(b, a, "bob", "hi back from tab B " + nonce, "b_to_a")
+    line = "legacy: hello from hixie-76 " + nonce
+    hixie.send(line)
+    for tab in tabs:
+        await tab.wait_for("document.getElementById('log').textContent.includes(%s)" % json.dumps(line), 10, "the hixie-76 line")
+    deadline = time.monotonic() + 5
+    chat_lines = lambda: [text for text in hixie.received if not text.startswith("*")]
+    while len(chat_lines()) < 3 and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    result["hixieGot"] = chat_lines()
     result["logA"] = await a.log()
     result["logB"] = await b.log()
+    result["noticesB"] = await b.notices()
+    result["membersB"] = await b.eval("document.getElementById('members').textContent")
+    hixie.task.cancel()
+    hixie.writer.close()
     result["nonce"] = nonce
     if screenshot:
         shot = await b.call("Page.captureScreenshot", {"format": "png"}, timeout=10)
