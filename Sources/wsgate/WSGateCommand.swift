@@ -11,6 +11,7 @@ struct WSGateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wsgate",
         abstract: "A multi-protocol WebSocket gateway: RFC 6455 and hixie-75/76, ws:// and wss://, rooms, bridges.",
+        version: WSGateVersion.description,
         subcommands: [Run.self, Check.self, Reference.self],
         defaultSubcommand: Run.self
     )
