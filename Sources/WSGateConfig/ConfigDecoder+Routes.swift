@@ -1,6 +1,8 @@
+import Foundation
+
 /// Routes: path, exactly one target, and the per-route settings and limits.
 extension ConfigDecoder {
-    static let targetKeys = ["room", "upstream", "static", "echo"]
+    static let targetKeys = ["room", "upstream", "static", "echo", "targets"]
 
     mutating func decodeRoutes(_ entry: YAMLMappingEntry, limits: LimitsConfiguration) -> [RouteConfiguration] {
         var routes: [RouteConfiguration] = []
@@ -74,6 +76,8 @@ extension ConfigDecoder {
                 route.encoding = self.readChoice(entry, as: BridgeEncoding.self) ?? route.encoding
             case "connect_timeout_ms":
                 route.connectTimeoutMs = self.readInteger(entry, section: .route) ?? route.connectTimeoutMs
+            case "auth":
+                route.auth = self.decodeAuth(entry)
             case "compression":
                 route.compression = self.readBoolean(entry, allowsOnOff: true) ?? route.compression
             case "compression_window_bits":
@@ -150,6 +154,17 @@ extension ConfigDecoder {
                 self.report(.invalidValue(key: "upstream", reason: error.reason), at: entry.value.location)
                 return nil
             }
+        case "targets":
+            guard let file = self.readString(entry) else {
+                return nil
+            }
+            let path = file.hasPrefix("/") ? file : self.baseDirectory + "/" + file
+            guard FileManager.default.isReadableFile(atPath: path) else {
+                self.report(.invalidValue(key: "targets", reason: "file '\(file)' cannot be read (relative to \(self.baseDirectory))"),
+                            at: entry.value.location)
+                return nil
+            }
+            return .namedTargets(file: file)
         case "static":
             guard let root = self.readString(entry) else {
                 return nil

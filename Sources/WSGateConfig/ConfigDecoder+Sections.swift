@@ -45,6 +45,8 @@ extension ConfigDecoder {
                 configuration.routes = self.decodeRoutes(entry, limits: configuration.limits)
             case "log_level":
                 configuration.logLevel = self.readChoice(entry, as: LogLevel.self) ?? configuration.logLevel
+            case "trusted_proxies":
+                configuration.trustedProxies = self.readCIDRList(entry) ?? []
             case "log_format":
                 configuration.logFormat = self.readChoice(entry, as: LogFormat.self) ?? configuration.logFormat
             case "cluster":
@@ -81,6 +83,7 @@ extension ConfigDecoder {
         }
         var address: (host: String, port: Int)? = nil
         var tls: TLSListenerConfiguration? = nil
+        var proxyProtocol = false
         var isValid = true
         for entry in entries {
             switch entry.key {
@@ -93,6 +96,8 @@ extension ConfigDecoder {
             case "tls":
                 tls = self.decodeTLS(entry)
                 isValid = isValid && tls != nil
+            case "proxy_protocol":
+                proxyProtocol = self.readBoolean(entry) ?? false
             default:
                 break
             }
@@ -103,7 +108,9 @@ extension ConfigDecoder {
         guard isValid, let address else {
             return nil
         }
-        return ListenerConfiguration(host: address.host, port: address.port, tls: tls, location: node.location)
+        var listener = ListenerConfiguration(host: address.host, port: address.port, tls: tls, location: node.location)
+        listener.proxyProtocol = proxyProtocol
+        return listener
     }
 
     mutating func decodeTLS(_ tlsEntry: YAMLMappingEntry) -> TLSListenerConfiguration? {
@@ -177,6 +184,9 @@ extension ConfigDecoder {
             case "ping_interval_s": keyPath = \.pingIntervalSeconds
             case "idle_timeout_s": keyPath = \.idleTimeoutSeconds
             case "send_queue_bytes": keyPath = \.sendQueueBytes
+            case "max_connections_per_ip": keyPath = \.maxConnectionsPerIP
+            case "handshakes_per_ip_per_s": keyPath = \.handshakesPerIPPerSecond
+            case "messages_per_s": keyPath = \.messagesPerSecond
             default: continue
             }
             guard let value = self.readInteger(entry, section: section) else {

@@ -14,6 +14,10 @@ public enum ConfigurationSection: String, Sendable, CaseIterable {
     case limits
     /// An entry of `routes`.
     case route
+    /// A route's `auth` mapping.
+    case auth
+    /// A route's `auth.jwt` mapping.
+    case jwt
 
     /// The name used in messages: `unknown key 'romm' in route`.
     public var displayName: String {
@@ -25,6 +29,8 @@ public enum ConfigurationSection: String, Sendable, CaseIterable {
         case .admin: return "admin"
         case .limits: return "limits"
         case .route: return "route"
+        case .auth: return "route auth"
+        case .jwt: return "route auth jwt"
         }
     }
 
@@ -38,6 +44,8 @@ public enum ConfigurationSection: String, Sendable, CaseIterable {
         case .admin: return "admin"
         case .limits: return "limits"
         case .route: return "routes[]"
+        case .auth: return "routes[].auth"
+        case .jwt: return "routes[].auth.jwt"
         }
     }
 }

@@ -13,6 +13,14 @@ public struct LimitsConfiguration: Sendable, Equatable {
     public var idleTimeoutSeconds: Int
     /// Key `send_queue_bytes`. Bytes. Default: 4,194,304. Past it a client is a slow consumer: closed 1008.
     public var sendQueueBytes: Int
+    /// Key `max_connections_per_ip`. Open connections from one client address; past it, 429. 0 = off.
+    public var maxConnectionsPerIP: Int = 0
+    /// Key `handshakes_per_ip_per_s`. A token bucket per client address (burst of the same size);
+    /// past it, 429 with `Retry-After`. 0 = off.
+    public var handshakesPerIPPerSecond: Int = 0
+    /// Key `messages_per_s`. Messages a connection may send per second (every dialect); past it,
+    /// close 1008. 0 = off.
+    public var messagesPerSecond: Int = 0
 
     /// Creates limits; every argument defaults to the documented default.
     public init(

@@ -7,6 +7,8 @@ public struct ListenerConfiguration: Sendable, Equatable {
     public var port: Int
     /// Key `tls`: TLS termination. Default: none (plain only).
     public var tls: TLSListenerConfiguration?
+    /// Key `proxy_protocol`: a PROXY v1/v2 header comes first. Default: false.
+    public var proxyProtocol: Bool = false
     /// Where the listener entry starts in the file, for messages about it.
     public var location: SourceLocation
 

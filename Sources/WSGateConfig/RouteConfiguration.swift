@@ -25,6 +25,8 @@ public struct RouteConfiguration: Sendable, Equatable {
     public var encoding: BridgeEncoding
     /// Key `connect_timeout_ms`. Milliseconds to connect upstream before answering 504. Default: 3,000.
     public var connectTimeoutMs: Int
+    /// Key `auth`: who may connect. Default: anyone the Origin policy admits.
+    public var auth: AuthConfiguration? = nil
     /// Key `compression` (`on`/`off`, or `true`/`false`). permessage-deflate when the client offers it. Default: on.
     public var compression: Bool = true
     /// Key `compression_window_bits`. 9–15: the largest window the gateway compresses with. Default: 12.

@@ -11,4 +11,6 @@ public enum RouteTarget: Sendable, Equatable {
     case staticFiles(root: String)
     /// Key `echo: true`: every message straight back to its sender.
     case echo
+    /// Key `targets: FILE`: named TCP upstreams; the client's token or the auth server names one.
+    case namedTargets(file: String)
 }

@@ -16,6 +16,8 @@ public struct WSGateConfiguration: Sendable, Equatable {
     public var logLevel: LogLevel
     /// Key `log_format`. Default: `text`.
     public var logFormat: LogFormat = .text
+    /// Key `trusted_proxies`: CIDRs (`10.0.0.0/8`, `::1/128`). Default: none.
+    public var trustedProxies: [String] = []
     /// Key `routes`, in the order of the file. Default: none.
     public var routes: [RouteConfiguration]
 

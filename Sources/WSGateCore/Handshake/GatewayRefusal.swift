@@ -33,6 +33,16 @@ public enum GatewayRefusal: Error, Equatable, Sendable {
     case upstreamTimeout(String)
     /// The gateway is shutting down (503).
     case shuttingDown
+    /// No token, or one that does not verify (401, with `WWW-Authenticate`). `metric` names the
+    /// reason in `/metrics`; `detail` never holds the token.
+    case unauthorized(detail: String, challenge: String, metric: String)
+    /// Authenticated but not allowed here: the auth server said 403, an unknown target, a room the
+    /// token does not list (403).
+    case forbidden(detail: String, metric: String)
+    /// Too many connections or handshakes from one client address (429, `Retry-After` if set).
+    case tooManyRequests(detail: String, retryAfterSeconds: Int?, metric: String)
+    /// The auth server failed or did not answer in time: fail closed (503).
+    case authUnavailable(detail: String)
 
     /// The status code.
     public var status: Int {
@@ -53,6 +63,19 @@ public enum GatewayRefusal: Error, Equatable, Sendable {
         case .fileTooLarge: return 500
         case .upstreamRefused: return 502
         case .upstreamTimeout: return 504
+        case .unauthorized: return 401
+        case .forbidden: return 403
+        case .tooManyRequests: return 429
+        case .authUnavailable: return 503
+        }
+    }
+
+    /// The label of the refusal in `/metrics` (`wsgate_handshake_refusals_total{reason=...}`).
+    public var metricReason: String {
+        switch self {
+        case .unauthorized(_, _, let metric), .forbidden(_, let metric), .tooManyRequests(_, _, let metric): return metric
+        case .authUnavailable: return "auth_unavailable"
+        default: return String(self.status)
         }
     }
 
@@ -73,6 +96,8 @@ public enum GatewayRefusal: Error, Equatable, Sendable {
         case .upstreamRefused(let detail): return "upstream refused: \(detail)"
         case .upstreamTimeout(let detail): return "upstream timed out: \(detail)"
         case .shuttingDown: return "shutting down"
+        case .unauthorized(let detail, _, _), .forbidden(let detail, _), .tooManyRequests(let detail, _, _), .authUnavailable(let detail):
+            return detail
         }
     }
 
@@ -100,6 +125,8 @@ public enum GatewayRefusal: Error, Equatable, Sendable {
         case .upgradeRequired, .wire(.unsupportedVersion):
             return [("Sec-WebSocket-Version", "13, 8, 7"), ("Upgrade", "websocket")]
         case .methodNotAllowed: return [("Allow", "GET, HEAD")]
+        case .unauthorized(_, let challenge, _): return [("WWW-Authenticate", challenge)]
+        case .tooManyRequests(_, let retryAfter?, _): return [("Retry-After", String(retryAfter))]
         default: return []
         }
     }

@@ -1,5 +1,7 @@
+import Foundation
 import Logging
 import NIOCore
+import WSGateAuth
 import WSGateConfig
 import WSGateTLS
 import WSGateWire
@@ -21,14 +23,16 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// Bytes read past what the current step took (key3, early frames).
     private var buffered: ByteBuffer?
     private var deadline: Scheduled<Void>?
-    private let info: ConnectionInfo
+    private var info: ConnectionInfo
     private var runtime: GatewayRuntime { self.info.runtime }
 
     init(info: ConnectionInfo) {
         self.info = info
         let runtime = info.runtime
         self.machine = HandshakeMachine(
-            environment: .init(routes: runtime.routes, isTLS: info.isTLS, routeLoad: { runtime.routeConnections[$0]?.load }))
+            environment: .init(
+                routes: runtime.routes, isTLS: info.isTLS, routeLoad: { runtime.routeConnections[$0]?.load },
+                needsAuthorization: { route in runtime.access[route.path] != nil }))
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -64,8 +68,14 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
                     return
                 }
                 self.buffered = incoming
-                let action = self.machine.receivedHead(head)
-                if let route = self.machine.acceptedRoute { self.reserveRouteSlot(route) }
+                self.resolveClientAddress(head)
+                var action = self.machine.receivedHead(head)
+                if let route = self.machine.acceptedRoute {
+                    self.reserveRouteSlot(route)
+                    if let refusal = self.admitClient(route: route) {
+                        action = .refuse(refusal, head: head, dialect: Self.dialectLabel(RequestKind.classify(head)))
+                    }
+                }
                 self.perform(action, context: context)
             } catch {
                 self.perform(.refuse(.wire(error), head: nil, dialect: nil), context: context)
@@ -73,7 +83,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .awaitingKey3:
             self.buffered = incoming
             self.takeKey3(context: context)
-        case .connectingUpstream, .responding:
+        case .authorizing, .connectingUpstream, .responding:
             self.buffered = incoming  // early frames: kept for the WebSocket once it opens
         case .upgraded:
             context.fireChannelRead(Self.wrapInboundOut(incoming))
@@ -95,6 +105,8 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             self.refuse(context: context, refusal, head: head, dialect: dialect)
         case .serveStatic(let root, let remainder, let head):
             self.serveStatic(context: context, root: root, remainder: remainder, head: head)
+        case .authorize(let upgrade):
+            self.authorize(context: context, upgrade: upgrade)
         case .connectUpstream(let host, let port, let timeoutMs):
             self.connectUpstream(context: context, host: host, port: port, timeoutMs: timeoutMs)
         case .sendHeadAwaitKey3(let responseHead):
@@ -103,6 +115,57 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             self.takeKey3(context: context)
         case .open(let upgrade, let response):
             self.open(context: context, upgrade: upgrade, response: response)
+        }
+    }
+
+    private static func dialectLabel(_ kind: RequestKind) -> String? {
+        switch kind {
+        case .rfc6455: return "rfc6455"
+        case .hixie76: return "hixie76"
+        case .hixie75: return "hixie75"
+        case .plainHTTP: return nil
+        }
+    }
+
+    /// The client's real address: from a trusted proxy, the rightmost `X-Forwarded-For` entry it
+    /// does not itself trust; otherwise the peer (or what its PROXY header said).
+    private func resolveClientAddress(_ head: HTTPRequestHead) {
+        let forwarded = head.headers.filter { $0.name.lowercased() == "x-forwarded-for" }.map(\.value)
+        guard !forwarded.isEmpty, self.runtime.trustedProxies.contains(self.info.peer) else { return }
+        self.info.peer = ClientAddress.resolve(peer: self.info.peer, xForwardedFor: forwarded, trusted: self.runtime.trustedProxies)
+    }
+
+    /// The per-client limits, by the real address: nil admits (and counts) the connection.
+    private func admitClient(route: RouteConfiguration) -> GatewayRefusal? {
+        let global = self.runtime.configuration.limits
+        guard global.maxConnectionsPerIP > 0 || global.handshakesPerIPPerSecond > 0 || route.limits.maxConnectionsPerIP > 0
+            || route.limits.handshakesPerIPPerSecond > 0
+        else { return nil }
+        switch self.runtime.clientLimits.admit(client: self.info.peer, global: global, route: route) {
+        case .success(let claim):
+            if let claim { self.info.accounting.clientClaim = (self.runtime.clientLimits, claim) }
+            return nil
+        case .failure(let refusal):
+            return refusal
+        }
+    }
+
+    /// The route's access check, off the handshake's path: nothing more is read meanwhile, and a
+    /// client that leaves costs nothing more than the check itself.
+    private func authorize(context: ChannelHandlerContext, upgrade: HandshakeMachine.Upgrade) {
+        guard let access = self.runtime.access[upgrade.match.route.path] else {
+            return self.perform(self.machine.authorized(AccessGrant()), context: context)
+        }
+        context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
+        Authorizer.authorize(
+            head: upgrade.head, route: upgrade.match.route, roomName: upgrade.match.roomName, access: access, clientAddress: self.info.peer,
+            isTLS: self.info.isTLS, eventLoop: context.eventLoop
+        ).assumeIsolated().whenSuccess { result in
+            context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+            switch result {
+            case .success(let grant): self.perform(self.machine.authorized(grant), context: context)
+            case .failure(let refusal): self.perform(self.machine.authorizationRefused(refusal), context: context)
+            }
         }
     }
 
@@ -151,7 +214,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func makeSession(upgrade: HandshakeMachine.Upgrade, compression: MessageCompression?) -> ChannelHandler? {
         let route = upgrade.match.route
         switch route.target {
-        case .upstream:
+        case .upstream, .namedTargets:
             guard let upstream = self.pendingUpstream else { return nil }
             self.pendingUpstream = nil
             let encoding = BridgeCodec.encoding(route: route.encoding, dialect: upgrade.dialect, subprotocol: upgrade.subprotocol)
@@ -206,6 +269,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         let handlers = WebSocketPipeline.handlers(
             dialect: upgrade.dialect, limits: route.limits, compression: compression, session: session, metrics: self.runtime.metrics,
             logger: self.info.logger)
+        if let expiresAt = upgrade.grant?.expiresAt { self.closeWhenTokenExpires(context: context, at: expiresAt) }
         do {
             try context.pipeline.syncOperations.addHandlers(handlers, position: .after(self))
         } catch {
@@ -220,7 +284,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             return
         }
         context.flush()
-        if case .upstream = route.target {
+        if route.isUpstream {
             context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
         }
         if let rest = self.buffered, rest.readableBytes > 0 {
@@ -228,6 +292,19 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             context.fireChannelRead(Self.wrapInboundOut(rest))
         }
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+    }
+
+    /// A token's `exp` (plus leeway) passing during the connection closes it with 1008.
+    private func closeWhenTokenExpires(context: ChannelHandlerContext, at expiresAt: Double) {
+        let now = Date().timeIntervalSince1970
+        let channel = context.channel
+        let logger = self.info.logger
+        let peer = self.info.peer
+        let task = channel.eventLoop.scheduleTask(in: .milliseconds(Int64(max(0, expiresAt - now) * 1000))) {
+            logger.info("token expired, closing", metadata: ["wsgate.peer": "\(peer)"])
+            channel.triggerUserOutboundEvent(WebSocketCloseRequest(code: .policyViolation, reason: "token expired"), promise: nil)
+        }
+        channel.closeFuture.whenComplete { _ in task.cancel() }
     }
 
     // MARK: Plain HTTP
@@ -257,7 +334,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func refuse(context: ChannelHandlerContext, _ refusal: GatewayRefusal, head: HTTPRequestHead?, dialect: String?, includeBody: Bool = true) {
         self.deadline?.cancel()
-        self.runtime.metrics.countRefusal(String(refusal.status))
+        self.runtime.metrics.countRefusal(refusal.metricReason)
         self.logHandshake(head: head, dialect: dialect, status: refusal.status, reason: refusal.reason)
         guard !self.hasSentHead else {
             // hixie-76 after its 101 head: no HTTP answer is possible any more.

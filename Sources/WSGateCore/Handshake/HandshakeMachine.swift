@@ -18,6 +18,8 @@ struct HandshakeMachine {
         var isTLS: Bool
         /// Open connections now on a route with its own `max_connections` (by path), if counted.
         var routeLoad: (String) -> Int?
+        /// Whether a route checks its handshakes before the 101 (`auth`, `targets`).
+        var needsAuthorization: (RouteConfiguration) -> Bool = { _ in false }
     }
 
     /// An upgrade accepted so far: what is opened once every step has passed.
@@ -34,12 +36,16 @@ struct HandshakeMachine {
         var response: ByteBuffer
         /// permessage-deflate, when it was offered and the route allows it.
         var compression: PerMessageDeflateParameters? = nil
+        /// What the route's access check granted (token expiry, named target), once it ran.
+        var grant: AccessGrant? = nil
     }
 
     /// Where the handshake is.
     enum State {
         /// Reading the request head (the handler's parser does the bytes).
         case readingHead
+        /// Waiting for the route's access check (JWT, auth server, named target; autoRead off).
+        case authorizing(Upgrade)
         /// Waiting for the upstream's connection (autoRead off; early bytes are kept).
         case connectingUpstream(Upgrade)
         /// hixie-76: the 101 head went out; waiting for the 8 bytes of key3.
@@ -56,6 +62,9 @@ struct HandshakeMachine {
         case refuse(GatewayRefusal, head: HTTPRequestHead?, dialect: String?)
         /// Serve the file below `root` at `remainder` (GET or HEAD) and close.
         case serveStatic(root: String, remainder: String, head: HTTPRequestHead)
+        /// Check the handshake against its route's `auth`/`targets`, then report with `authorized`
+        /// or `authorizationRefused`.
+        case authorize(Upgrade)
         /// Connect to the upstream, then report with `upstreamConnected` or `upstreamFailed`.
         case connectUpstream(host: String, port: Int, timeoutMs: Int)
         /// hixie-76: write this 101 head now, then feed key3 to `receivedKey3` when it is in.
@@ -103,7 +112,7 @@ struct HandshakeMachine {
             do {
                 let request = try RFC6455Handshake.validate(head)
                 var supported = match.route.subprotocols
-                if case .upstream = match.route.target { supported.append("base64") }
+                if match.route.isUpstream { supported.append("base64") }
                 let subprotocol = RFC6455Handshake.selectSubprotocol(offered: request.offeredSubprotocols, supported: supported)
                 let compression = Self.negotiateCompression(head, route: match.route)
                 upgrade = Upgrade(
@@ -138,6 +147,19 @@ struct HandshakeMachine {
         return self.proceed(upgrade)
     }
 
+    /// The route's access check admitted the handshake.
+    mutating func authorized(_ grant: AccessGrant) -> Action {
+        guard case .authorizing(var upgrade) = self.state else { preconditionFailure("no access check pending") }
+        upgrade.grant = grant
+        return self.connectOrRespond(upgrade)
+    }
+
+    /// The route's access check refused the handshake (401, 403, 429, 503).
+    mutating func authorizationRefused(_ refusal: GatewayRefusal) -> Action {
+        guard case .authorizing(let upgrade) = self.state else { preconditionFailure("no access check pending") }
+        return self.refuse(refusal, upgrade.head, upgrade.dialect.label)
+    }
+
     /// The upstream's connection is up.
     mutating func upstreamConnected() -> Action {
         guard case .connectingUpstream(let upgrade) = self.state else { preconditionFailure("no upstream connect pending") }
@@ -168,15 +190,31 @@ struct HandshakeMachine {
 
     // MARK: Steps
 
-    /// The steps that may wait, in order: (the auth issue's `authorize` goes first), the
-    /// upstream connect, then the answer.
+    /// The steps that may wait, in order: the access check, the upstream connect, then the answer.
     private mutating func proceed(_ upgrade: Upgrade) -> Action {
         self.acceptedRoute = upgrade.match.route
-        if case .upstream(let host, let port) = upgrade.match.route.target {
-            self.state = .connectingUpstream(upgrade)
-            return .connectUpstream(host: host, port: port, timeoutMs: upgrade.match.route.connectTimeoutMs)
+        if self.environment.needsAuthorization(upgrade.match.route) {
+            self.state = .authorizing(upgrade)
+            return .authorize(upgrade)
         }
-        return self.respond(upgrade)
+        return self.connectOrRespond(upgrade)
+    }
+
+    private mutating func connectOrRespond(_ upgrade: Upgrade) -> Action {
+        let route = upgrade.match.route
+        switch route.target {
+        case .upstream(let host, let port):
+            self.state = .connectingUpstream(upgrade)
+            return .connectUpstream(host: host, port: port, timeoutMs: route.connectTimeoutMs)
+        case .namedTargets:
+            guard let target = upgrade.grant?.target else {
+                return self.refuse(.forbidden(detail: "no target named", metric: "unknown_target"), upgrade.head, upgrade.dialect.label)
+            }
+            self.state = .connectingUpstream(upgrade)
+            return .connectUpstream(host: target.host, port: target.port, timeoutMs: route.connectTimeoutMs)
+        default:
+            return self.respond(upgrade)
+        }
     }
 
     private mutating func respond(_ upgrade: Upgrade) -> Action {
@@ -215,7 +253,7 @@ struct HandshakeMachine {
     private static func hixieSubprotocol(_ offered: String?, route: RouteConfiguration) -> String? {
         guard let offered else { return nil }
         if route.subprotocols.contains(offered) { return offered }
-        if case .upstream = route.target, offered == "base64" { return offered }
+        if route.isUpstream, offered == "base64" { return offered }
         return nil
     }
 

@@ -13,6 +13,8 @@ enum WebSocketPipeline {
         metrics: GatewayMetrics, logger: Logger
     ) -> [ChannelHandler] {
         let keepalive = Keepalive(pingIntervalSeconds: limits.pingIntervalSeconds, idleTimeoutSeconds: limits.idleTimeoutSeconds)
+        // `messages_per_s` sits between the frame handler and the session, only where it is set.
+        let limiter: [ChannelHandler] = limits.messagesPerSecond > 0 ? [MessageRateLimiter(perSecond: limits.messagesPerSecond)] : []
         switch dialect {
         case .rfc6455:
             // The limit is on the message as the application sees it: a compressed frame may be a
@@ -22,15 +24,13 @@ enum WebSocketPipeline {
                 ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: maxFrame)),
                 RFC6455FrameHandler(
                     maxMessageSize: limits.maxMessageBytes, keepalive: keepalive, compression: compression, metrics: metrics, logger: logger),
-                session,
-            ]
+            ] + limiter + [session]
         case .hixie75, .hixie76:
             return [
                 HixieFrameHandler(
                     dialect: dialect == .hixie75 ? .hixie75 : .hixie76, maxMessageSize: limits.maxMessageBytes,
                     keepalive: keepalive, metrics: metrics, logger: logger),
-                session,
-            ]
+            ] + limiter + [session]
         }
     }
 

@@ -10,6 +10,8 @@ final class ConnectionAccounting: @unchecked Sendable {
     var dialectCells: GatewayMetrics.DialectCells?
     /// The route's own connection counter, if the route has `max_connections`.
     var routeCell: MetricCell?
+    /// The connection's place in the per-client counters, if a limit counts it.
+    var clientClaim: (limits: ClientLimits, claim: ClientLimits.Claim)?
 
     init(channel: Channel, metrics: GatewayMetrics) {
         self.metrics = metrics
@@ -22,5 +24,6 @@ final class ConnectionAccounting: @unchecked Sendable {
         self.metrics.connectionsOpen.add(-1)
         self.dialectCells?.open.add(-1)
         self.routeCell?.add(-1)
+        if let (limits, claim) = self.clientClaim { limits.release(claim) }
     }
 }

@@ -7,8 +7,11 @@ struct ConnectionInfo {
     let runtime: GatewayRuntime
     /// Whether it arrived over TLS.
     var isTLS: Bool
-    /// The peer's address, for logs.
-    let peer: String
+    /// The client's address, for logs and per-client limits: the socket's peer, or the address a
+    /// trusted proxy gave (PROXY header, `X-Forwarded-For`).
+    var peer: String
+    /// The socket peer's IP address (what `trusted_proxies` is checked against).
+    var peerIP: String
     /// The gateway's logger (shared: no per-connection metadata, which would cost every idle
     /// connection a dictionary); lines about the connection add `wsgate.peer` themselves.
     var logger: Logger

@@ -18,6 +18,7 @@ public final class Gateway: @unchecked Sendable {
     private let ownsGroup: Bool
     private let threadPool: NIOThreadPool
     private let connections = ConnectionTracker()
+    private let clientLimits = ClientLimits()
     private let logger: Logger
     private let lock = NIOLock()
     private var runtime: GatewayRuntime
@@ -31,9 +32,10 @@ public final class Gateway: @unchecked Sendable {
         var host: String
         var port: Int
         var tls: TLSListenerConfiguration?
+        var proxyProtocol = false
 
         static func == (lhs: ListenerKey, rhs: ListenerKey) -> Bool {
-            lhs.host == rhs.host && lhs.port == rhs.port && lhs.tls == rhs.tls
+            lhs.host == rhs.host && lhs.port == rhs.port && lhs.tls == rhs.tls && lhs.proxyProtocol == rhs.proxyProtocol
         }
 
         func hash(into hasher: inout Hasher) {
@@ -53,7 +55,7 @@ public final class Gateway: @unchecked Sendable {
         self.rooms = RoomRegistry(metrics: self.metrics)
         self.runtime = GatewayRuntime(
             configuration: configuration, rooms: self.rooms, metrics: self.metrics, logger: logger,
-            threadPool: self.threadPool, connections: self.connections, previous: nil)
+            threadPool: self.threadPool, connections: self.connections, clientLimits: self.clientLimits, previous: nil)
         try ListenerSecurity.prepare(configuration)
     }
 
@@ -65,7 +67,7 @@ public final class Gateway: @unchecked Sendable {
         let configuration = self.configuration
         return self.lock.withLock {
             configuration.listeners.compactMap { listener in
-                self.listeners[ListenerKey(host: listener.host, port: listener.port, tls: listener.tls)]?.localAddress
+                self.listeners[ListenerKey(host: listener.host, port: listener.port, tls: listener.tls, proxyProtocol: listener.proxyProtocol)]?.localAddress
             }
         }
     }
@@ -89,14 +91,14 @@ public final class Gateway: @unchecked Sendable {
         let kept = self.lock.withLock { self.securities }
         var renewed: [(ListenerSecurity, TLSContext)] = []
         for listener in configuration.listeners {
-            guard let tls = listener.tls, let security = kept[ListenerKey(host: listener.host, port: listener.port, tls: tls)] else { continue }
+            guard let tls = listener.tls, let security = kept[ListenerKey(host: listener.host, port: listener.port, tls: tls, proxyProtocol: listener.proxyProtocol)] else { continue }
             renewed.append((security, try ListenerSecurity.makeContext(tls)))
         }
         for (security, context) in renewed { security.replace(context) }
         self.lock.withLock {
             self.runtime = GatewayRuntime(
                 configuration: configuration, rooms: self.rooms, metrics: self.metrics, logger: self.logger,
-                threadPool: self.threadPool, connections: self.connections, previous: self.runtime)
+                threadPool: self.threadPool, connections: self.connections, clientLimits: self.clientLimits, previous: self.runtime)
         }
         try self.openListeners(for: configuration)
         self.logger.info("configuration reloaded", metadata: ["wsgate.summary": "\(configuration.summary)"])
@@ -139,7 +141,7 @@ public final class Gateway: @unchecked Sendable {
     // MARK: Listeners
 
     private func openListeners(for configuration: WSGateConfiguration) throws {
-        let wanted = configuration.listeners.map { ListenerKey(host: $0.host, port: $0.port, tls: $0.tls) }
+        let wanted = configuration.listeners.map { ListenerKey(host: $0.host, port: $0.port, tls: $0.tls, proxyProtocol: $0.proxyProtocol) }
         let existing = self.lock.withLock { self.listeners }
         for (key, channel) in existing where !wanted.contains(key) {
             self.logger.info("listener closed", metadata: ["wsgate.bind": "\(key.host):\(key.port)"])
@@ -189,26 +191,31 @@ public final class Gateway: @unchecked Sendable {
             .childChannelInitializer { [weak self] channel in
                 guard let self else { return channel.close() }
                 return channel.eventLoop.makeCompletedFuture {
-                    try self.initialize(channel, security: security)
+                    try self.initialize(channel, security: security, proxyProtocol: key.proxyProtocol)
                 }
             }
             .bind(host: key.host, port: key.port)
             .wait()
     }
 
-    private func initialize(_ channel: Channel, security: ListenerSecurity) throws {
+    private func initialize(_ channel: Channel, security: ListenerSecurity, proxyProtocol: Bool) throws {
         let runtime = self.lock.withLock { self.runtime }
         let metrics = self.metrics
         let accounting = ConnectionAccounting(channel: channel, metrics: metrics)
-        let peer = channel.remoteAddress.map { "\($0)" } ?? "?"
+        let peerIP = channel.remoteAddress?.ipAddress ?? "?"
         let logger = self.logger
         let info = ConnectionInfo(
-            runtime: runtime, isTLS: false, peer: peer, logger: logger, accounting: accounting, acceptedAt: .now())
+            runtime: runtime, isTLS: false, peer: peerIP, peerIP: peerIP, logger: logger, accounting: accounting, acceptedAt: .now())
         let limit = runtime.configuration.limits.maxConnections
         if metrics.connectionsOpen.load > limit {
             try channel.pipeline.syncOperations.addHandler(RefuseOnActiveHandler(refusal: .full(limit: limit), logger: logger, metrics: metrics))
             return
         }
-        try security.install(on: channel, info: info)
+        guard proxyProtocol else {
+            try security.install(on: channel, info: info)
+            return
+        }
+        // A load balancer's PROXY header comes first, from trusted peers only.
+        try channel.pipeline.syncOperations.addHandler(ProxyProtocolHandler(info: info, security: security))
     }
 }

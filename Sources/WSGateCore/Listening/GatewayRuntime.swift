@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
+import WSGateAuth
 import WSGateConfig
 
 /// Everything a connection needs from the configuration it was accepted under, frozen.
@@ -19,11 +20,21 @@ final class GatewayRuntime: Sendable {
     let routeConnections: [String: MetricCell]
     /// The largest `history` of the routes naming each room, computed once per configuration.
     private let historyByRoom: [String: Int]
+    /// What each route checks before its 101 (JWT verifiers with their keys, auth servers, named
+    /// targets), by route path; read from disk with this configuration.
+    let access: [String: RouteAccess]
+    /// Whose `X-Forwarded-For` and PROXY headers are believed.
+    let trustedProxies: TrustedProxies
+    /// The per-client counters of the gateway (shared by every runtime).
+    let clientLimits: ClientLimits
 
     init(
         configuration: WSGateConfiguration, rooms: RoomRegistry, metrics: GatewayMetrics, logger: Logger,
-        threadPool: NIOThreadPool, connections: ConnectionTracker, previous: GatewayRuntime?
+        threadPool: NIOThreadPool, connections: ConnectionTracker, clientLimits: ClientLimits, previous: GatewayRuntime?
     ) {
+        self.access = RouteAccess.build(configuration).access
+        self.trustedProxies = (try? TrustedProxies(configuration.trustedProxies)) ?? .none
+        self.clientLimits = clientLimits
         self.configuration = configuration
         self.routes = RouteTable(routes: configuration.routes)
         self.rooms = rooms

@@ -45,6 +45,8 @@ final class ListenerSecurity: Sendable {
                 problems += TLSContext.validate(certificatePath: entry.certificatePath, keyPath: entry.keyPath)
             }
         }
+        // JWT keys and named-target files are read like certificates: a reload with a bad one is refused.
+        problems += RouteAccess.build(configuration).problems
         return problems
     }
 
