@@ -8,10 +8,13 @@ struct BenchConnector {
     let target: BenchTarget
     let tls: TLSContext?
     let subprotocols: [String]
+    /// Extra request headers on every handshake (e.g. `Authorization: Bearer ...`).
+    let headers: [(String, String)]
 
-    init(target: BenchTarget, caPath: String, subprotocols: [String] = []) throws {
+    init(target: BenchTarget, caPath: String, subprotocols: [String] = [], headers: [(String, String)] = []) throws {
         self.target = target
         self.subprotocols = subprotocols
+        self.headers = headers
         self.tls = target.isTLS ? try TLSContext.client(trustedCAPath: caPath, verifyPeer: true, alpn: ["http/1.1"]) : nil
     }
 
@@ -25,6 +28,7 @@ struct BenchConnector {
         configuration.tls = self.tls
         configuration.subprotocols = self.subprotocols
         configuration.sourceAddress = sourceAddress
+        configuration.extraHeaders = self.headers
         configuration.maxMessageSize = 64 << 20
         return WebSocketClient.connect(configuration, on: eventLoop, onMessage: onMessage, onClose: onClose)
     }

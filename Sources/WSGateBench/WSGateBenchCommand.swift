@@ -35,6 +35,9 @@ struct CommonOptions: ParsableArguments {
     @Option(help: "Subprotocol to offer (Sec-WebSocket-Protocol), e.g. lws-mirror-protocol. Default: none.")
     var subprotocol: String?
 
+    @Option(name: .customLong("header"), help: "An extra request header, `Name: value` (repeatable), e.g. an Authorization token.")
+    var headers: [String] = []
+
     /// The client's event loops. Also keeps message-sized buffers in glibc's heap (as `wsgate` does at
     /// start) so that the client does not pay a fresh mmap, page faults and zeroing per large frame.
     func makeGroup() -> MultiThreadedEventLoopGroup {
@@ -42,7 +45,13 @@ struct CommonOptions: ParsableArguments {
         _ = glibcMallopt(-1, 32 << 20)  // M_TRIM_THRESHOLD (malloc.h)
         return MultiThreadedEventLoopGroup(numberOfThreads: self.threads)
     }
-    func connector() throws -> BenchConnector { try BenchConnector(target: BenchTarget(url: self.url), caPath: self.ca, subprotocols: self.subprotocol.map { [$0] } ?? []) }
+    func connector() throws -> BenchConnector {
+        let headers = self.headers.compactMap { line -> (String, String)? in
+            guard let colon = line.firstIndex(of: ":") else { return nil }
+            return (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+        }
+        return try BenchConnector(target: BenchTarget(url: self.url), caPath: self.ca, subprotocols: self.subprotocol.map { [$0] } ?? [], headers: headers)
+    }
 }
 
 /// glibc's `mallopt` (malloc.h is not part of the Glibc module).

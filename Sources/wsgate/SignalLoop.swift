@@ -29,6 +29,8 @@ enum SignalLoop {
             source.resume()
             sources.append(source)
         }
+        // Ready only once the signals are handled: a SIGHUP right after READY=1 must reload, not kill.
+        notifier.ready(status: Self.status(gateway))
         let statusTimer = DispatchSource.makeTimerSource(queue: queue)
         if notifier.isEnabled {
             statusTimer.schedule(deadline: .now() + 10, repeating: 10)

@@ -64,7 +64,6 @@ struct Run: ParsableCommand {
         }
         logger.info("started", metadata: ["wsgate.config": "\(self.options.config)", "wsgate.summary": "\(configuration.summary)"])
         let notifier = SystemdNotifier()
-        notifier.ready(status: SignalLoop.status(gateway))
         SignalLoop.run(gateway: gateway, configPath: self.options.config, notifier: notifier, logger: logger)
     }
 }

@@ -34,9 +34,10 @@ struct OpsSystemdTests {
             return count > 0 ? String(decoding: buffer[0..<count], as: UTF8.self) : nil
         }
 
-        /// The next datagram that is not a periodic status line.
+        /// The next datagram that is not a periodic status line, within `timeout` in all.
         func nextEvent(timeout: TimeInterval = 10) -> String? {
-            while let message = self.next(timeout: timeout) {
+            let deadline = Date().addingTimeInterval(timeout)
+            while deadline.timeIntervalSinceNow > 0, let message = self.next(timeout: deadline.timeIntervalSinceNow) {
                 if !message.hasPrefix("STATUS=") { return message }
             }
             return nil
