@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WSGateConfig
 
 /// The rest of "Who may connect" on real gateways: an auth server (nginx's `auth_request`), the
 /// per-client limits by the real address, `X-Forwarded-For` from trusted and untrusted peers,
@@ -231,5 +232,31 @@ struct AuthAccessTests {
             #expect(!log.contains(token), "a token reached the log")
             #expect(!log.contains(String(token.split(separator: ".").last ?? "")), "a token's signature reached the log")
         }
+    }
+
+    @Test func namedTargetsAreReadAgainOnReloadWithoutTouchingOpenBridges() throws {
+        let directory = try opsTemporaryDirectory()
+        let first = try OpsTCPServer.echo()
+        let second = try OpsTCPServer.echo()
+        defer {
+            first.stop()
+            second.stop()
+        }
+        let targets = directory + "/targets.yaml"
+        try "vm1: tcp://127.0.0.1:\(first.port)\n".write(toFile: targets, atomically: true, encoding: .utf8)
+        let yaml = GatewayHarness.yaml(routes: "  - path: /tok\n    targets: \(targets)\n")
+        let harness = try GatewayHarness(yaml: yaml)
+        defer { harness.stop() }
+        let open = try OpsWebSocket(port: harness.port, path: "/tok?token=vm1")
+        try "vm2: tcp://127.0.0.1:\(second.port)\n".write(toFile: targets, atomically: true, encoding: .utf8)
+        try harness.gateway.reload(try ConfigLoader.parse(yaml, file: "reload.yaml", baseDirectory: repositoryRoot))
+        #expect(try authExchange(port: harness.port, path: "/tok?token=vm2").status == 101)
+        #expect(try authExchange(port: harness.port, path: "/tok?token=vm1").status == 403, "vm1 is gone for new clients")
+        open.send(opcode: 0x2, Array("still bridged".utf8))
+        #expect(open.readFrame()?.payload == Array("still bridged".utf8), "the open bridge did not notice")
+        // An unreadable targets file refuses the reload; the last good one stays.
+        try "vm3: udp://nowhere\n".write(toFile: targets, atomically: true, encoding: .utf8)
+        #expect(throws: (any Error).self) { try harness.gateway.reload(try ConfigLoader.parse(yaml, file: "reload.yaml", baseDirectory: repositoryRoot)) }
+        #expect(try authExchange(port: harness.port, path: "/tok?token=vm2").status == 101)
     }
 }
