@@ -43,7 +43,7 @@ public struct JSONLogHandler: LogHandler {
         var line = "{"
         for (index, (key, value)) in fields.enumerated() {
             if index > 0 { line += "," }
-            line += Self.quote(key) + ":" + Self.quote(value)
+            line += AdminServer.jsonString(key) + ":" + AdminServer.jsonString(value)
         }
         line += "}\n"
         self.stream(line)
@@ -58,23 +58,6 @@ public struct JSONLogHandler: LogHandler {
         guard let range = value.range(of: "access_token=") else { return value }
         let end = value[range.upperBound...].firstIndex(where: { $0 == "&" || $0 == " " || $0 == "#" }) ?? value.endIndex
         return value.replacingCharacters(in: range.upperBound..<end, with: "REDACTED")
-    }
-
-    /// A JSON string literal (RFC 8259 escaping).
-    static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 
     private static func timestamp() -> String {
