@@ -36,12 +36,12 @@ let package = Package(
     targets: [
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .target(name: "WSGateWire", dependencies: ["COpenSSL", nio, nioWebSocket]),
-        .target(name: "WSGateConfig"),
+        .target(name: "WSGateConfig", dependencies: ["WSGateRedis"]),
         .target(name: "WSGateTLS", dependencies: ["COpenSSL", nio]),
         .target(
             name: "WSGateCore",
             dependencies: [
-                "WSGateWire", "WSGateConfig", "WSGateTLS", nio, nioPosix, nioWebSocket, concurrency, logging,
+                "WSGateWire", "WSGateConfig", "WSGateTLS", "WSGateRedis", nio, nioPosix, nioWebSocket, concurrency, logging,
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
@@ -70,7 +70,7 @@ let package = Package(
         ),
         .testTarget(
             name: "WSGateEndToEndTests",
-            dependencies: ["WSGateCore", "WSGateClient", "WSGateConfig", "WSGateWire", nio, nioPosix, logging]
+            dependencies: ["WSGateCore", "WSGateClient", "WSGateConfig", "WSGateWire", "WSGateRedis", nio, nioPosix, logging]
         ),
     ],
     swiftLanguageModes: [.v6]

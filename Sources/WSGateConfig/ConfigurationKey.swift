@@ -14,6 +14,8 @@ public enum ConfigurationSection: String, Sendable, CaseIterable {
     case limits
     /// An entry of `routes`.
     case route
+    /// The `cluster` mapping (rooms shared through Redis).
+    case cluster
 
     /// The name used in messages: `unknown key 'romm' in route`.
     public var displayName: String {
@@ -25,6 +27,7 @@ public enum ConfigurationSection: String, Sendable, CaseIterable {
         case .admin: return "admin"
         case .limits: return "limits"
         case .route: return "route"
+        case .cluster: return "cluster"
         }
     }
 
@@ -38,6 +41,7 @@ public enum ConfigurationSection: String, Sendable, CaseIterable {
         case .admin: return "admin"
         case .limits: return "limits"
         case .route: return "routes[]"
+        case .cluster: return "cluster"
         }
     }
 }

@@ -9,8 +9,8 @@ public enum ConfigurationReference {
         .init(.topLevel, "routes", .listOfMappings, default: "none", "Routes by URL path, each with one target."),
         .init(.topLevel, "log_level", .choice(LogLevel.allCases.map(\.rawValue)), default: "info",
               "The least severe level logged to standard error."),
-        .init(.topLevel, "cluster", .unsupported, default: "none",
-              "Planned: rooms shared through Redis. Refused until it is built."),
+        .init(.topLevel, "cluster", .mapping, default: "none",
+              "Rooms shared by every wsgate on one Redis (see the Cluster section)."),
         .init(.listener, "bind", .hostPort, default: nil, "Address to listen on; port 0 picks a free port."),
         .init(.listener, "tls", .mapping, default: "none (plain)", "Terminate TLS on this listener."),
         .init(.tls, "cert", .string, default: nil, "PEM certificate chain, relative to the working directory."),
@@ -52,6 +52,13 @@ public enum ConfigurationReference {
               "Upstream routes: how TCP bytes travel to WebSocket clients."),
         .init(.route, "connect_timeout_ms", .integer(minimum: 1), default: "3000",
               "Upstream routes: milliseconds to connect before answering 504."),
+        .init(.cluster, "redis", .string, default: nil,
+              "`redis://[user:password@]host:port[/db]` (`rediss://`: TLS); AUTH and SELECT are sent on connect."),
+        .init(.cluster, "prefix", .string, default: "wsgate", "Prefix of every Redis key and channel."),
+        .init(.cluster, "outage_queue", .integer(minimum: 1), default: "1000",
+              "Messages per room held while Redis is unreachable; past it the sender is closed 1013."),
+        .init(.cluster, "stream_length", .integer(minimum: 1), default: "1000",
+              "Messages kept in each room's stream (history and gap repair); at least the largest `history`."),
     ]
 
     /// The keys a section accepts; a route also accepts the route-overridable `limits` keys.
