@@ -33,6 +33,8 @@ public enum GatewayRefusal: Error, Equatable, Sendable {
     case upstreamTimeout(String)
     /// The gateway is shutting down (503).
     case shuttingDown
+    /// A room handshake while the cluster's Redis is unreachable (503).
+    case clusterUnavailable
 
     /// The status code.
     public var status: Int {
@@ -47,7 +49,7 @@ public enum GatewayRefusal: Error, Equatable, Sendable {
         case .noRoute, .fileNotFound: return 404
         case .originRefused: return 403
         case .missingOrigin, .upgradeOnStaticRoute, .forbiddenPath: return 400
-        case .full, .shuttingDown: return 503
+        case .full, .shuttingDown, .clusterUnavailable: return 503
         case .upgradeRequired: return 426
         case .methodNotAllowed: return 405
         case .fileTooLarge: return 500
@@ -73,6 +75,7 @@ public enum GatewayRefusal: Error, Equatable, Sendable {
         case .upstreamRefused(let detail): return "upstream refused: \(detail)"
         case .upstreamTimeout(let detail): return "upstream timed out: \(detail)"
         case .shuttingDown: return "shutting down"
+        case .clusterUnavailable: return "cluster unavailable"
         }
     }
 

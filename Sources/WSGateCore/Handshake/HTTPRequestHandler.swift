@@ -28,7 +28,9 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         self.info = info
         let runtime = info.runtime
         self.machine = HandshakeMachine(
-            environment: .init(routes: runtime.routes, isTLS: info.isTLS, routeLoad: { runtime.routeConnections[$0]?.load }))
+            environment: .init(
+                routes: runtime.routes, isTLS: info.isTLS, routeLoad: { runtime.routeConnections[$0]?.load },
+                preparesRooms: runtime.rooms.needsPreparation))
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -73,7 +75,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .awaitingKey3:
             self.buffered = incoming
             self.takeKey3(context: context)
-        case .connectingUpstream, .responding:
+        case .connectingUpstream, .preparingRoom, .responding:
             self.buffered = incoming  // early frames: kept for the WebSocket once it opens
         case .upgraded:
             context.fireChannelRead(Self.wrapInboundOut(incoming))
@@ -97,6 +99,8 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             self.serveStatic(context: context, root: root, remainder: remainder, head: head)
         case .connectUpstream(let host, let port, let timeoutMs):
             self.connectUpstream(context: context, host: host, port: port, timeoutMs: timeoutMs)
+        case .prepareRoom(let name):
+            self.prepareRoom(context: context, name: name)
         case .sendHeadAwaitKey3(let responseHead):
             self.hasSentHead = true
             context.writeAndFlush(Self.wrapOutboundOut(responseHead), promise: nil)
@@ -135,6 +139,27 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
                 }
             }
     }
+
+    /// Cluster rooms: the gateway subscribes to the room and reads its top offset before the 101
+    /// (docs/SPEC.md "Cluster"). A client that leaves meanwhile costs nothing more.
+    private func prepareRoom(context: ChannelHandlerContext, name: String) {
+        self.readsPaused = true
+        context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
+        let history = self.runtime.historyLimit(room: name, default: self.machine.acceptedRoute?.history ?? 0)
+        self.runtime.rooms.prepare(room: name, historyLimit: history, on: context.eventLoop)
+            .assumeIsolated().whenComplete { result in
+                guard case .preparingRoom = self.machine.state else { return }
+                switch result {
+                case .success:
+                    self.perform(self.machine.roomPrepared(), context: context)
+                case .failure:
+                    self.perform(self.machine.roomPreparationFailed(.clusterUnavailable), context: context)
+                }
+            }
+    }
+
+    /// Whether autoRead was turned off for an asynchronous step (turned on again when the WebSocket opens).
+    private var readsPaused = false
 
     /// The upstream connected for this handshake, until a bridge takes it.
     private var pendingUpstream: Channel?
@@ -202,7 +227,14 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         let handlers = WebSocketPipeline.handlers(
             dialect: upgrade.dialect, limits: route.limits, session: session, metrics: self.runtime.metrics, logger: self.info.logger)
         do {
-            try context.pipeline.syncOperations.addHandlers(handlers, position: .after(self))
+            // One by one, each after the one before: `addHandlers(_:position: .after)` adds them in
+            // reverse, so the session's `handlerAdded` (a room's history replay) would write before
+            // the frame handler is in place.
+            var anchor: ChannelHandler = self
+            for handler in handlers {
+                try context.pipeline.syncOperations.addHandler(handler, position: .after(anchor))
+                anchor = handler
+            }
         } catch {
             // Usually the client left during the handshake; anything else is our fault.
             if context.channel.isActive {
@@ -216,6 +248,8 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         context.flush()
         if case .upstream = route.target {
+            context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+        } else if self.readsPaused {
             context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
         }
         if let rest = self.buffered, rest.readableBytes > 0 {

@@ -18,6 +18,8 @@ struct HandshakeMachine {
         var isTLS: Bool
         /// Open connections now on a route with its own `max_connections` (by path), if counted.
         var routeLoad: (String) -> Int?
+        /// Whether room handshakes wait for the room's broker first (cluster rooms).
+        var preparesRooms = false
     }
 
     /// An upgrade accepted so far: what is opened once every step has passed.
@@ -40,6 +42,8 @@ struct HandshakeMachine {
         case readingHead
         /// Waiting for the upstream's connection (autoRead off; early bytes are kept).
         case connectingUpstream(Upgrade)
+        /// Waiting for the room's broker: subscribed, top offset read (autoRead off; early bytes kept).
+        case preparingRoom(Upgrade)
         /// hixie-76: the 101 head went out; waiting for the 8 bytes of key3.
         case awaitingKey3(Upgrade)
         /// A plain HTTP answer or a refusal is being written; the connection closes after it.
@@ -56,6 +60,8 @@ struct HandshakeMachine {
         case serveStatic(root: String, remainder: String, head: HTTPRequestHead)
         /// Connect to the upstream, then report with `upstreamConnected` or `upstreamFailed`.
         case connectUpstream(host: String, port: Int, timeoutMs: Int)
+        /// Ready the room with its broker, then report with `roomPrepared` or `roomPreparationFailed`.
+        case prepareRoom(name: String)
         /// hixie-76: write this 101 head now, then feed key3 to `receivedKey3` when it is in.
         case sendHeadAwaitKey3(ByteBuffer)
         /// Write `response`, install the WebSocket pipeline for `upgrade`, and step aside.
@@ -146,6 +152,18 @@ struct HandshakeMachine {
         return self.refuse(refusal, upgrade.head, upgrade.dialect.label)
     }
 
+    /// The room's broker is ready for the member.
+    mutating func roomPrepared() -> Action {
+        guard case .preparingRoom(let upgrade) = self.state else { preconditionFailure("no room preparation pending") }
+        return self.respond(upgrade)
+    }
+
+    /// The room's broker could not be readied (503 cluster unavailable).
+    mutating func roomPreparationFailed(_ refusal: GatewayRefusal) -> Action {
+        guard case .preparingRoom(let upgrade) = self.state else { preconditionFailure("no room preparation pending") }
+        return self.refuse(refusal, upgrade.head, upgrade.dialect.label)
+    }
+
     /// hixie-76's 8 key bytes are in.
     mutating func receivedKey3(_ key3: [UInt8]) -> Action {
         guard case .awaitingKey3(let upgrade) = self.state else { preconditionFailure("key3 not awaited") }
@@ -165,12 +183,16 @@ struct HandshakeMachine {
     // MARK: Steps
 
     /// The steps that may wait, in order: (the auth issue's `authorize` goes first), the
-    /// upstream connect, then the answer.
+    /// upstream connect or the room's preparation, then the answer.
     private mutating func proceed(_ upgrade: Upgrade) -> Action {
         self.acceptedRoute = upgrade.match.route
         if case .upstream(let host, let port) = upgrade.match.route.target {
             self.state = .connectingUpstream(upgrade)
             return .connectUpstream(host: host, port: port, timeoutMs: upgrade.match.route.connectTimeoutMs)
+        }
+        if case .room = upgrade.match.route.target, self.environment.preparesRooms {
+            self.state = .preparingRoom(upgrade)
+            return .prepareRoom(name: upgrade.match.roomName ?? "")
         }
         return self.respond(upgrade)
     }

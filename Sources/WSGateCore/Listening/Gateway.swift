@@ -16,6 +16,8 @@ public final class Gateway: @unchecked Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let ownsGroup: Bool
     private let threadPool: NIOThreadPool
+    /// The cluster's broker, with `cluster:` (fixed at start: a reload does not change it).
+    private let cluster: RedisBroker?
     private let connections = ConnectionTracker()
     private let logger: Logger
     private let lock = NIOLock()
@@ -48,7 +50,14 @@ public final class Gateway: @unchecked Sendable {
         self.ownsGroup = eventLoopGroup == nil
         self.threadPool = NIOThreadPool(numberOfThreads: 2)
         self.threadPool.start()
-        self.rooms = RoomRegistry(metrics: self.metrics)
+        if let cluster = configuration.cluster {
+            let broker = RedisBroker(configuration: cluster, eventLoop: self.group.next(), metrics: self.metrics, logger: logger)
+            self.cluster = broker
+            self.rooms = RoomRegistry(metrics: self.metrics, broker: broker)
+        } else {
+            self.cluster = nil
+            self.rooms = RoomRegistry(metrics: self.metrics)
+        }
         self.runtime = GatewayRuntime(
             configuration: configuration, rooms: self.rooms, metrics: self.metrics, logger: logger,
             threadPool: self.threadPool, connections: self.connections, previous: nil)
@@ -76,12 +85,16 @@ public final class Gateway: @unchecked Sendable {
 
     /// Binds every listener and the admin endpoint.
     public func start() throws {
+        self.cluster?.start()
         try self.openListeners(for: self.configuration)
     }
 
     /// Applies a new configuration to new connections; existing connections keep theirs.
     public func reload(_ configuration: WSGateConfiguration) throws {
         try ListenerSecurity.prepare(configuration)
+        if configuration.cluster != self.configuration.cluster {
+            self.logger.warning("the cluster settings changed: they take effect at the next start")
+        }
         self.lock.withLock {
             self.runtime = GatewayRuntime(
                 configuration: configuration, rooms: self.rooms, metrics: self.metrics, logger: self.logger,
@@ -120,6 +133,7 @@ public final class Gateway: @unchecked Sendable {
             done.cancel()
         }
         try? admin?.close().wait()
+        self.cluster?.stop()
         try? self.threadPool.syncShutdownGracefully()
         if self.ownsGroup { try? self.group.syncShutdownGracefully() }
         self.logger.info("stopped")
