@@ -1,0 +1,215 @@
+import Foundation
+import NIOCore
+import Testing
+import WSGateClient
+import WSGateWire
+
+/// Issue 16: rooms across gateways on one real `redis-server` (each test starts its own on a free
+/// loopback port, in a temporary folder, and stops it). Every member must see every message once, in
+/// one order, or be closed with a code that says why.
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct ClusterEndToEndTests {
+    typealias Support = ClusterTestSupport
+
+    @Test func threeGatewaysMembersOfEveryDialectSeeOneOrder() async throws {
+        let redis = try ClusterRedis()
+        let gateways = try (0..<3).map { _ in try GatewayHarness(yaml: Support.yaml(redisPort: redis.port)) }
+        defer { for gateway in gateways { gateway.stop() } }
+        let dialects: [ClientDialect] = [.rfc6455, .hixie76, .hixie75, .rfc6455(version: 8), .hixie76, .rfc6455]
+        var members: [AsyncWebSocketClient] = []
+        for (index, dialect) in dialects.enumerated() {
+            members.append(try await Support.member(port: gateways[index % 3].port, dialect: dialect))
+        }
+        var expected = Set<String>()
+        for round in 0..<15 {
+            for (index, member) in members.enumerated() {
+                let text = "m\(index)-\(round)"
+                member.send(text)
+                expected.insert(text)
+            }
+        }
+        let seen = await Support.collectAll(members, count: expected.count)
+        Support.expectOneOrder(seen, expected: expected)
+        // Each gateway counts the whole cluster's members in /rooms.
+        let counted = Support.eventually { Support.clusterMembers(adminPort: gateways[0].adminPort ?? 0, room: "lobby") == 6 }
+        #expect(counted, "/rooms shows the six members of the cluster")
+        for member in members { try? await member.close() }
+    }
+
+    @Test func redisKilledAndRestartedWithoutPersistenceClosesMembers1012() async throws {
+        let redis = try ClusterRedis()
+        let gateways = try (0..<2).map { _ in try GatewayHarness(yaml: Support.yaml(redisPort: redis.port)) }
+        defer { for gateway in gateways { gateway.stop() } }
+        let members = [
+            try await Support.member(port: gateways[0].port, dialect: .rfc6455),
+            try await Support.member(port: gateways[1].port, dialect: .hixie76),
+            try await Support.member(port: gateways[1].port, dialect: .rfc6455),
+        ]
+        var expected = Set<String>()
+        for index in 0..<10 {
+            members[index % 3].send("before-\(index)")
+            expected.insert("before-\(index)")
+        }
+        Support.expectOneOrder(await Support.collectAll(members, count: 10), expected: expected)
+        redis.kill()
+        #expect(Support.eventually { gateways.allSatisfy { Support.health($0) == "ok\ncluster: down\n" } })
+        try redis.start()  // empty: the rooms' state is gone
+        // Nothing silent: every member is told that its room's state was lost.
+        let seen = await Support.collectAll(members, count: 1000, quiet: .seconds(15))
+        for (index, member) in seen.enumerated() {
+            #expect(member.messages.isEmpty, "member \(index) got \(member.messages)")
+            #expect(member.closed != nil, "member \(index) is closed")
+            if index != 1 {
+                #expect(member.closed?.code == .serviceRestart, "member \(index): \(String(describing: member.closed))")
+                #expect(member.closed?.reason == "room state lost")
+            }
+        }
+        // The room works again for new members.
+        #expect(Support.eventually { gateways.allSatisfy { Support.health($0) == "ok\ncluster: up\n" } })
+        let again = [
+            try await Support.member(port: gateways[0].port, dialect: .hixie75),
+            try await Support.member(port: gateways[1].port, dialect: .rfc6455),
+        ]
+        again[0].send("after")
+        Support.expectOneOrder(await Support.collectAll(again, count: 1), expected: ["after"])
+    }
+
+    @Test func redisKilledAndRestartedWithAOFRepairsGapsAndClosesNobody() async throws {
+        let redis = try ClusterRedis(appendOnly: true)
+        let gateways = try (0..<2).map { _ in try GatewayHarness(yaml: Support.yaml(redisPort: redis.port)) }
+        defer { for gateway in gateways { gateway.stop() } }
+        let members = [
+            try await Support.member(port: gateways[0].port, dialect: .rfc6455),
+            try await Support.member(port: gateways[1].port, dialect: .hixie76),
+            try await Support.member(port: gateways[1].port, dialect: .rfc6455),
+            try await Support.member(port: gateways[0].port, dialect: .hixie75),
+        ]
+        let total = 60
+        async let seen = Support.collectAll(members, count: total, quiet: .seconds(20))
+        var expected = Set<String>()
+        for index in 0..<total {
+            if index == 20 { redis.kill() }
+            if index == 40 { try redis.start() }
+            let text = "n\(index)"
+            members[index % 2 == 0 ? 0 : 2].send(text)
+            expected.insert(text)
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        Support.expectOneOrder(await seen, expected: expected)
+        for member in members { try? await member.close() }
+    }
+
+    @Test func redisDownAtGatewayStartRefusesRoomsWith503UntilItIsUp() async throws {
+        let redis = try ClusterRedis(start: false)
+        let gateway = try GatewayHarness(yaml: Support.yaml(redisPort: redis.port))
+        defer { gateway.stop() }
+        #expect(Support.health(gateway) == "ok\ncluster: down\n")
+        #expect(await Support.refusedStatus(port: gateway.port) == 503)
+        // Other routes do not depend on Redis.
+        let echo = try await Support.member(port: gateway.port, dialect: .rfc6455, path: "/echo")
+        echo.send("ping")
+        #expect(try await echo.nextText() == "ping")
+        try await echo.close()
+        try redis.start()
+        #expect(Support.eventually { Support.health(gateway) == "ok\ncluster: up\n" })
+        let metrics = try opsHTTPGet(port: gateway.adminPort ?? 0, path: "/metrics").body
+        #expect(metrics.contains("wsgate_cluster_up 1"))
+        let members = [
+            try await Support.member(port: gateway.port, dialect: .rfc6455),
+            try await Support.member(port: gateway.port, dialect: .hixie76),
+        ]
+        members[1].send("hello")
+        Support.expectOneOrder(await Support.collectAll(members, count: 1), expected: ["hello"])
+    }
+
+    @Test func publishesDuringAnOutageAreDeliveredAfterItOnceEach() async throws {
+        let redis = try ClusterRedis(appendOnly: true)
+        let gateways = try (0..<2).map { _ in try GatewayHarness(yaml: Support.yaml(redisPort: redis.port)) }
+        let small = try GatewayHarness(yaml: Support.yaml(redisPort: redis.port, outageQueue: 3))
+        defer { for gateway in gateways + [small] { gateway.stop() } }
+        let members = [
+            try await Support.member(port: gateways[0].port, dialect: .rfc6455),
+            try await Support.member(port: gateways[1].port, dialect: .hixie76),
+            try await Support.member(port: gateways[1].port, dialect: .hixie75),
+        ]
+        let sender = try await Support.member(port: small.port, dialect: .rfc6455)
+        members[0].send("first")
+        _ = await Support.collectAll(members + [sender], count: 1)
+        redis.kill()
+        #expect(Support.eventually { (gateways + [small]).allSatisfy { Support.health($0) == "ok\ncluster: down\n" } })
+        // New room members are refused while Redis is away; existing ones keep sending.
+        #expect(await Support.refusedStatus(port: gateways[0].port) == 503)
+        var expected = Set<String>()
+        for index in 0..<5 {
+            members[index % 2 == 0 ? 0 : 1].send("queued-\(index)")
+            expected.insert("queued-\(index)")
+        }
+        // Past the bound of its outage queue, a sender is closed with 1013.
+        for index in 0..<4 { sender.send("overflow-\(index)") }
+        let closed = await Support.collect(sender, count: 1000)
+        #expect(closed.closed?.code == .tryAgainLater, "\(String(describing: closed.closed))")
+        try redis.start()
+        let seen = await Support.collectAll(members, count: 1000, quiet: .seconds(8))
+        for (index, member) in seen.enumerated() {
+            #expect(member.closed == nil, "member \(index) was closed")
+            // Each gateway publishes its queue in order (the two senders' queues interleave as Redis takes them).
+            #expect(member.messages.filter { ["queued-0", "queued-2", "queued-4"].contains($0) } == ["queued-0", "queued-2", "queued-4"])
+            #expect(member.messages.filter { ["queued-1", "queued-3"].contains($0) } == ["queued-1", "queued-3"])
+            #expect(expected.isSubset(of: Set(member.messages)), "member \(index): \(member.messages)")
+            #expect(Set(member.messages).count == member.messages.count, "member \(index) saw a duplicate")
+        }
+        #expect(seen.allSatisfy { $0.messages == seen[0].messages }, "one order")
+        for member in members { try? await member.close() }
+    }
+
+    @Test func aGatewayKilledTakesOnlyItsOwnMembers() async throws {
+        let redis = try ClusterRedis()
+        let local = try GatewayHarness(yaml: Support.yaml(redisPort: redis.port))
+        defer { local.stop() }
+        let directory = try opsTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let port = try Self.freePort()
+        let adminPort = try Self.freePort()
+        let yaml = Support.yaml(redisPort: redis.port)
+            .replacingOccurrences(of: "  - bind: 127.0.0.1:0\n", with: "  - bind: 127.0.0.1:\(port)\n")
+            .replacingOccurrences(of: "  bind: 127.0.0.1:0\n", with: "  bind: 127.0.0.1:\(adminPort)\n")
+        let path = directory + "/cluster.yaml"
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        let child = try OpsGatewayProcess(configPath: path, waitForPorts: [port, adminPort])
+        defer { child.kill() }
+        let ours = [
+            try await Support.member(port: local.port, dialect: .rfc6455),
+            try await Support.member(port: local.port, dialect: .hixie75),
+        ]
+        let theirs = [
+            try await Support.member(port: port, dialect: .rfc6455),
+            try await Support.member(port: port, dialect: .hixie76),
+        ]
+        theirs[0].send("hello from the other gateway")
+        Support.expectOneOrder(await Support.collectAll(ours + theirs, count: 1), expected: ["hello from the other gateway"])
+        #expect(Support.eventually { Support.clusterMembers(adminPort: local.adminPort ?? 0, room: "lobby") == 4 })
+        child.kill()
+        // The other gateway's members are counted out; ours carry on, unaffected.
+        #expect(Support.eventually(timeout: .seconds(15)) { Support.clusterMembers(adminPort: local.adminPort ?? 0, room: "lobby") == 2 })
+        var expected = Set<String>()
+        for index in 0..<10 {
+            ours[index % 2].send("after-\(index)")
+            expected.insert("after-\(index)")
+        }
+        Support.expectOneOrder(await Support.collectAll(ours, count: 10), expected: expected)
+        for member in ours { try? await member.close() }
+    }
+
+    private static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
