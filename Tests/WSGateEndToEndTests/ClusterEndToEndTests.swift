@@ -99,6 +99,38 @@ struct ClusterEndToEndTests {
         for member in members { try? await member.close() }
     }
 
+    @Test func aRedisBackWithOlderDataUnderTheSameEpochRotatesItAndClosesMembers1012() async throws {
+        let redis = try ClusterRedis()
+        let gateways = try (0..<2).map { _ in try GatewayHarness(yaml: Support.yaml(redisPort: redis.port)) }
+        defer { for gateway in gateways { gateway.stop() } }
+        let members = [
+            try await Support.member(port: gateways[0].port, dialect: .rfc6455),
+            try await Support.member(port: gateways[1].port, dialect: .rfc6455),
+        ]
+        members[0].send("one")
+        Support.expectOneOrder(await Support.collectAll(members, count: 1), expected: ["one"])
+        try redis.command("SAVE")  // a snapshot with the room at offset 1
+        for index in 0..<5 { members[index % 2].send("later-\(index)") }
+        _ = await Support.collectAll(members, count: 5)
+        redis.kill()
+        try redis.start()  // back from the snapshot: offset 1 under the same epoch, offsets 2-6 gone
+        let seen = await Support.collectAll(members, count: 1000, quiet: .seconds(15))
+        for (index, member) in seen.enumerated() {
+            #expect(member.messages.isEmpty, "member \(index) got \(member.messages)")
+            #expect(member.closed?.code == .serviceRestart, "member \(index): \(String(describing: member.closed))")
+            #expect(member.closed?.reason == "room state lost")
+        }
+        let metrics = try opsHTTPGet(port: gateways[0].adminPort ?? 0, path: "/metrics").body
+            + (try opsHTTPGet(port: gateways[1].adminPort ?? 0, path: "/metrics").body)
+        #expect(metrics.contains("wsgate_cluster_epoch_rotations_total 1"), "one gateway rotated the epoch")
+        let fresh = [
+            try await Support.member(port: gateways[1].port, dialect: .hixie76),
+            try await Support.member(port: gateways[0].port, dialect: .rfc6455),
+        ]
+        fresh[1].send("fresh")
+        Support.expectOneOrder(await Support.collectAll(fresh, count: 1), expected: ["fresh"])
+    }
+
     @Test func redisDownAtGatewayStartRefusesRoomsWith503UntilItIsUp() async throws {
         let redis = try ClusterRedis(start: false)
         let gateway = try GatewayHarness(yaml: Support.yaml(redisPort: redis.port))

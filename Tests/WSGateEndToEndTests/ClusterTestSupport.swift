@@ -74,6 +74,17 @@ final class ClusterRedis: @unchecked Sendable {  // used from one test at a time
         throw Failure(description: "redis-server did not answer on \(self.port) within 10 s")
     }
 
+    /// Runs one command (e.g. `SAVE`) and returns its reply.
+    @discardableResult
+    func command(_ arguments: RESPArgument...) throws -> RESPValue {
+        let redis = try RedisConnection.connect(
+            host: "127.0.0.1", port: self.port, eventLoop: MultiThreadedEventLoopGroup.singleton.next(),
+            options: RedisConnection.Options(commandTimeout: .seconds(5), connectTimeout: .seconds(2))
+        ).wait()
+        defer { try? redis.close().wait() }
+        return try redis.send(arguments).wait()
+    }
+
     /// SIGKILL: the server dies at once, mid-stream.
     func kill() {
         guard let process = self.process, process.isRunning else { return }
