@@ -1,3 +1,4 @@
+import Foundation
 import WSGateRedis
 
 /// The top level, listeners, TLS, admin and limits.
@@ -102,6 +103,18 @@ extension ConfigDecoder {
                 cluster.outageQueue = self.readInteger(entry, section: .cluster) ?? cluster.outageQueue
             case "stream_length":
                 cluster.streamLength = self.readInteger(entry, section: .cluster) ?? cluster.streamLength
+            case "tls_ca":
+                guard let path = self.readString(entry) else {
+                    isValid = false
+                    continue
+                }
+                let resolved = path.hasPrefix("/") ? path : self.baseDirectory + "/" + path
+                if FileManager.default.isReadableFile(atPath: resolved) {
+                    cluster.tlsCAPath = path
+                } else {
+                    self.report(.invalidValue(key: "tls_ca", reason: "cannot read '\(path)' (relative to \(self.baseDirectory))"), at: entry.value.location)
+                    isValid = false
+                }
             default:
                 break
             }

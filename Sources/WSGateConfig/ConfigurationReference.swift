@@ -59,6 +59,8 @@ public enum ConfigurationReference {
               "Messages per room held while Redis is unreachable; past it the sender is closed 1013."),
         .init(.cluster, "stream_length", .integer(minimum: 1), default: "1000",
               "Messages kept in each room's stream (history and gap repair); at least the largest `history`."),
+        .init(.cluster, "tls_ca", .string, default: "system trust store",
+              "`rediss://`: PEM file of the CAs that sign Redis's certificate (checked against the URL's host)."),
     ]
 
     /// The keys a section accepts; a route also accepts the route-overridable `limits` keys.

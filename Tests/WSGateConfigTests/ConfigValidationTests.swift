@@ -132,6 +132,9 @@ import Testing
             "test.yaml:6:10: missing key 'redis' in cluster",
             "test.yaml:6:23: unknown key 'stream_lenght' in cluster (did you mean 'stream_length'?)",
         ])
+        let ca = configuration(route: "    echo: true\n") + "cluster: { redis: \"rediss://h\", tls_ca: no/such/ca.pem }\n"
+        #expect(errorLines(ca).count == 1)
+        #expect(errorLines(ca).first?.hasPrefix("test.yaml:6:41: invalid value for 'tls_ca': cannot read 'no/such/ca.pem'") == true, "\(errorLines(ca))")
         let short = configuration(route: "    room: lobby\n    history: 20\n") + "cluster: { redis: \"redis://h\", stream_length: 10 }\n"
         #expect(errorLines(short) == [
             "test.yaml:7:10: invalid value for 'stream_length': 10 is less than the largest route history (20)",

@@ -13,7 +13,7 @@ struct ClusterEndToEndTests {
 
     @Test func threeGatewaysMembersOfEveryDialectSeeOneOrder() async throws {
         let redis = try ClusterRedis()
-        let gateways = try (0..<3).map { _ in try GatewayHarness(yaml: Support.yaml(redisPort: redis.port)) }
+        let gateways = try (0..<3).map { _ in try Support.gateway(redisPort: redis.port) }
         defer { for gateway in gateways { gateway.stop() } }
         let dialects: [ClientDialect] = [.rfc6455, .hixie76, .hixie75, .rfc6455(version: 8), .hixie76, .rfc6455]
         var members: [AsyncWebSocketClient] = []
@@ -38,7 +38,7 @@ struct ClusterEndToEndTests {
 
     @Test func redisKilledAndRestartedWithoutPersistenceClosesMembers1012() async throws {
         let redis = try ClusterRedis()
-        let gateways = try (0..<2).map { _ in try GatewayHarness(yaml: Support.yaml(redisPort: redis.port)) }
+        let gateways = try (0..<2).map { _ in try Support.gateway(redisPort: redis.port) }
         defer { for gateway in gateways { gateway.stop() } }
         let members = [
             try await Support.member(port: gateways[0].port, dialect: .rfc6455),
@@ -76,7 +76,7 @@ struct ClusterEndToEndTests {
 
     @Test func redisKilledAndRestartedWithAOFRepairsGapsAndClosesNobody() async throws {
         let redis = try ClusterRedis(appendOnly: true)
-        let gateways = try (0..<2).map { _ in try GatewayHarness(yaml: Support.yaml(redisPort: redis.port)) }
+        let gateways = try (0..<2).map { _ in try Support.gateway(redisPort: redis.port) }
         defer { for gateway in gateways { gateway.stop() } }
         let members = [
             try await Support.member(port: gateways[0].port, dialect: .rfc6455),
@@ -101,7 +101,7 @@ struct ClusterEndToEndTests {
 
     @Test func aRedisBackWithOlderDataUnderTheSameEpochRotatesItAndClosesMembers1012() async throws {
         let redis = try ClusterRedis()
-        let gateways = try (0..<2).map { _ in try GatewayHarness(yaml: Support.yaml(redisPort: redis.port)) }
+        let gateways = try (0..<2).map { _ in try Support.gateway(redisPort: redis.port) }
         defer { for gateway in gateways { gateway.stop() } }
         let members = [
             try await Support.member(port: gateways[0].port, dialect: .rfc6455),
@@ -131,9 +131,30 @@ struct ClusterEndToEndTests {
         Support.expectOneOrder(await Support.collectAll(fresh, count: 1), expected: ["fresh"])
     }
 
+    @Test func rediss_TLSWithAuthAndSelectOnTheGatewaysOpenSSLClient() async throws {
+        let redis = try ClusterRedis(tls: true, arguments: ["--requirepass", "s3cret"])
+        let url = "rediss://:s3cret@localhost:\(redis.port)/3"
+        let gateways = try (0..<2).map { _ in
+            try Support.gateway(redisPort: redis.port, url: url, extra: "  tls_ca: certs-dev/ca.crt")
+        }
+        defer { for gateway in gateways { gateway.stop() } }
+        let members = [
+            try await Support.member(port: gateways[0].port, dialect: .rfc6455),
+            try await Support.member(port: gateways[1].port, dialect: .hixie76),
+        ]
+        for index in 0..<10 { members[index % 2].send("tls-\(index)") }
+        Support.expectOneOrder(await Support.collectAll(members, count: 10), expected: Set((0..<10).map { "tls-\($0)" }))
+        // A gateway that does not trust the server's CA never comes up.
+        let untrusting = try GatewayHarness(yaml: Support.yaml(redisPort: redis.port, url: url))
+        defer { untrusting.stop() }
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(Support.health(untrusting) == "ok\ncluster: down\n")
+        for member in members { try? await member.close() }
+    }
+
     @Test func redisDownAtGatewayStartRefusesRoomsWith503UntilItIsUp() async throws {
         let redis = try ClusterRedis(start: false)
-        let gateway = try GatewayHarness(yaml: Support.yaml(redisPort: redis.port))
+        let gateway = try GatewayHarness(yaml: Support.yaml(redisPort: redis.port))  // Redis is not there
         defer { gateway.stop() }
         #expect(Support.health(gateway) == "ok\ncluster: down\n")
         #expect(await Support.refusedStatus(port: gateway.port) == 503)
@@ -156,8 +177,8 @@ struct ClusterEndToEndTests {
 
     @Test func publishesDuringAnOutageAreDeliveredAfterItOnceEach() async throws {
         let redis = try ClusterRedis(appendOnly: true)
-        let gateways = try (0..<2).map { _ in try GatewayHarness(yaml: Support.yaml(redisPort: redis.port)) }
-        let small = try GatewayHarness(yaml: Support.yaml(redisPort: redis.port, outageQueue: 3))
+        let gateways = try (0..<2).map { _ in try Support.gateway(redisPort: redis.port) }
+        let small = try Support.gateway(redisPort: redis.port, outageQueue: 3)
         defer { for gateway in gateways + [small] { gateway.stop() } }
         let members = [
             try await Support.member(port: gateways[0].port, dialect: .rfc6455),
@@ -196,7 +217,7 @@ struct ClusterEndToEndTests {
 
     @Test func aGatewayKilledTakesOnlyItsOwnMembers() async throws {
         let redis = try ClusterRedis()
-        let local = try GatewayHarness(yaml: Support.yaml(redisPort: redis.port))
+        let local = try Support.gateway(redisPort: redis.port)
         defer { local.stop() }
         let directory = try opsTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -209,6 +230,7 @@ struct ClusterEndToEndTests {
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
         let child = try OpsGatewayProcess(configPath: path, waitForPorts: [port, adminPort])
         defer { child.kill() }
+        #expect(Support.eventually { (try? opsHTTPGet(port: adminPort, path: "/healthz").body) == "ok\ncluster: up\n" })
         let ours = [
             try await Support.member(port: local.port, dialect: .rfc6455),
             try await Support.member(port: local.port, dialect: .hixie75),

@@ -12,6 +12,10 @@ final class ClusterRedis: @unchecked Sendable {  // used from one test at a time
     let port: Int
     let directory: String
     let appendOnly: Bool
+    /// Extra options (`--requirepass`, TLS).
+    let extraArguments: [String]
+    /// Whether the port speaks TLS only (then readiness is a TCP connect, not a PING).
+    let usesTLS: Bool
     private var process: Process?
 
     struct Failure: Error, CustomStringConvertible {
@@ -19,8 +23,14 @@ final class ClusterRedis: @unchecked Sendable {  // used from one test at a time
     }
 
     /// A server on a free port; `start: false` only picks the port (Redis down at gateway start).
-    init(appendOnly: Bool = false, start: Bool = true) throws {
+    init(appendOnly: Bool = false, tls: Bool = false, arguments: [String] = [], start: Bool = true) throws {
         self.port = try Self.freePort()
+        self.usesTLS = tls
+        let certificates = repositoryRoot + "/certs-dev/"
+        self.extraArguments = arguments + (tls ? [
+            "--tls-cert-file", certificates + "server.crt", "--tls-key-file", certificates + "server.key",
+            "--tls-ca-cert-file", certificates + "ca.crt", "--tls-auth-clients", "no",
+        ] : [])
         self.directory = NSTemporaryDirectory() + "wsgate-cluster-redis-\(UUID().uuidString.prefix(8))"
         self.appendOnly = appendOnly
         try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
@@ -46,11 +56,13 @@ final class ClusterRedis: @unchecked Sendable {  // used from one test at a time
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         var arguments = [
-            "--port", String(self.port), "--bind", "127.0.0.1", "--save", "", "--dir", self.directory,
+            self.usesTLS ? "--tls-port" : "--port", String(self.port), "--bind", "127.0.0.1", "--save", "", "--dir", self.directory,
             "--logfile", self.directory + "/redis.log", "--daemonize", "no",
         ]
         // AOF with a sync per write: a SIGKILL loses nothing that was acknowledged.
         arguments += self.appendOnly ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"]
+        if self.usesTLS { arguments += ["--port", "0"] }
+        arguments += self.extraArguments
         process.arguments = arguments
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
@@ -60,6 +72,16 @@ final class ClusterRedis: @unchecked Sendable {  // used from one test at a time
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
             guard process.isRunning else { throw Failure(description: "redis-server exited: \(self.log.suffix(600))") }
+            if self.usesTLS || self.extraArguments.contains("--requirepass") {
+                if let channel = try? ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                    .connectTimeout(.milliseconds(300)).connect(host: "127.0.0.1", port: self.port).wait()
+                {
+                    try? channel.close().wait()
+                    return
+                }
+                usleep(20_000)
+                continue
+            }
             // Ready once it answers PING (an AOF server loads its file before it answers).
             let options = RedisConnection.Options(commandTimeout: .milliseconds(500), connectTimeout: .milliseconds(500))
             if let redis = try? RedisConnection.connect(
@@ -106,16 +128,17 @@ final class ClusterRedis: @unchecked Sendable {  // used from one test at a time
 /// Cluster end-to-end helpers: gateway configurations, members of every dialect, the order checker.
 enum ClusterTestSupport {
     /// A gateway on an ephemeral port with an admin listener, on the cluster of `redisPort`.
-    static func yaml(redisPort: Int, outageQueue: Int = 1000, history: Int = 0) -> String {
+    static func yaml(redisPort: Int, outageQueue: Int = 1000, history: Int = 0, url: String? = nil, extra: String = "") -> String {
         """
         listeners:
           - bind: 127.0.0.1:0
         admin:
           bind: 127.0.0.1:0
         cluster:
-          redis: redis://127.0.0.1:\(redisPort)
+          redis: "\(url ?? "redis://127.0.0.1:\(redisPort)")"
           prefix: test
           outage_queue: \(outageQueue)
+        \(extra)
         routes:
           - path: /chat
             room: lobby
@@ -125,6 +148,16 @@ enum ClusterTestSupport {
             echo: true
 
         """
+    }
+
+    /// A gateway on the cluster of `redisPort`, once its connection to Redis is up.
+    static func gateway(redisPort: Int, outageQueue: Int = 1000, url: String? = nil, extra: String = "") throws -> GatewayHarness {
+        let harness = try GatewayHarness(yaml: Self.yaml(redisPort: redisPort, outageQueue: outageQueue, url: url, extra: extra))
+        guard Self.eventually({ Self.health(harness) == "ok\ncluster: up\n" }) else {
+            harness.stop()
+            throw ClusterRedis.Failure(description: "the gateway's cluster did not come up")
+        }
+        return harness
     }
 
     /// Connects a member of `dialect` to `/chat` on `port`.

@@ -1,7 +1,9 @@
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOPosix
 import WSGateRedis
+import WSGateTLS
 
 /// The gateway's two connections to Redis — one for commands, one for subscriptions — and their
 /// state, up or down. It reconnects with jittered backoff forever; each time both connections are
@@ -10,12 +12,14 @@ import WSGateRedis
 /// heartbeat) sends PING on both, and a PING that gets no answer within the command timeout closes
 /// the connection.
 ///
-/// Everything but `isUp`, `commands` and `subscription` runs on `eventLoop`, where both connections live.
-final class ClusterConnection: @unchecked Sendable {  // `state` is guarded by `lock`
+/// Everything but `isUp` and `current` runs on `eventLoop`, where both connections live. TLS
+/// (`rediss://`) runs on the gateway's OpenSSL client (WSGateTLS), verifying the URL's host.
+final class ClusterConnection: @unchecked Sendable {  // the state is guarded by `lock`; the callbacks are set once, before `start`
     /// The connections while up.
     struct Live {
         let commands: RedisConnection
-        let subscription: RedisSubscription
+        /// Subscribed to the rooms' channels; its messages go to `onMessage`.
+        let subscription: RedisConnection
         /// Counts connections: a reply of an older one is not acted on.
         let generation: Int
     }
@@ -38,8 +42,24 @@ final class ClusterConnection: @unchecked Sendable {  // `state` is guarded by `
     /// Called on `eventLoop` with each message of a subscribed channel.
     var onMessage: (@Sendable (RedisPubSubMessage) -> Void)?
 
-    init(url: RedisURL, eventLoop: EventLoop, logger: Logger, commandTimeout: TimeAmount = .seconds(2)) {
+    /// The OpenSSL client context for `rediss://` (nil for `redis://`, or when it could not be made).
+    private let tlsContext: TLSContext?
+    private let tlsError: Error?
+
+    init(url: RedisURL, tlsCAPath: String? = nil, eventLoop: EventLoop, logger: Logger, commandTimeout: TimeAmount = .seconds(2)) {
         self.url = url
+        if url.usesTLS {
+            do {
+                self.tlsContext = try TLSContext.client(trustedCAPath: tlsCAPath, verifyPeer: true, alpn: [])
+                self.tlsError = nil
+            } catch {
+                self.tlsContext = nil
+                self.tlsError = error
+            }
+        } else {
+            self.tlsContext = nil
+            self.tlsError = nil
+        }
         self.eventLoop = eventLoop
         self.logger = logger
         self.commandTimeout = commandTimeout
@@ -76,7 +96,7 @@ final class ClusterConnection: @unchecked Sendable {  // `state` is guarded by `
     func ping() {
         guard let live = self.current else { return }
         live.commands.send("PING").whenFailure { _ in }
-        live.subscription.connection.send("PING").whenFailure { _ in }
+        live.subscription.send("PING").whenFailure { _ in }
     }
 
     private func options(name: String) -> RedisConnection.Options {
@@ -90,16 +110,16 @@ final class ClusterConnection: @unchecked Sendable {  // `state` is guarded by `
     private func connect() {
         self.eventLoop.preconditionInEventLoop()
         guard !self.lock.withLock({ self.isStopped }) else { return }
-        guard !self.url.usesTLS else {
-            self.failed(RedisClientError.tlsUnsupported)
+        if self.url.usesTLS, self.tlsContext == nil {
+            self.failed(self.tlsError ?? RedisClientError.tlsUnsupported)
             return
         }
-        let onMessage: @Sendable (RedisPubSubMessage) -> Void = { [weak self] message in self?.onMessage?(message) }
-        let commands = RedisConnection.connect(
-            host: self.url.host, port: self.url.port, eventLoop: self.eventLoop, options: self.options(name: "wsgate-commands"))
-        let subscription = RedisSubscription.connect(
-            host: self.url.host, port: self.url.port, eventLoop: self.eventLoop, options: self.options(name: "wsgate-subscriptions"),
-            onMessage: onMessage)
+        var subscriptionOptions = self.options(name: "wsgate-subscriptions")
+        subscriptionOptions.onPush = { [weak self] value in
+            if let message = RedisPubSubMessage(value) { self?.onMessage?(message) }
+        }
+        let commands = self.open(options: self.options(name: "wsgate-commands"))
+        let subscription = self.open(options: subscriptionOptions)
         commands.and(subscription).flatMap { (commands, subscription) in
             commands.pipeline(ClusterScripts.all.map { ["SCRIPT", "LOAD", RESPArgument($0.source)] }).flatMapThrowing { replies in
                 if let error = replies.lazy.compactMap(\.error).first { throw error }
@@ -117,7 +137,44 @@ final class ClusterConnection: @unchecked Sendable {  // `state` is guarded by `
         }
     }
 
-    private func connected(commands: RedisConnection, subscription: RedisSubscription) {
+    /// One connection: plain TCP through the client's own `connect`, or TLS on our OpenSSL client
+    /// (then AUTH, CLIENT SETNAME and SELECT are sent here, after the handshake, in one pipeline).
+    private func open(options: RedisConnection.Options) -> EventLoopFuture<RedisConnection> {
+        guard let tlsContext = self.tlsContext else {
+            return RedisConnection.connect(host: self.url.host, port: self.url.port, eventLoop: self.eventLoop, options: options)
+        }
+        let host = self.url.host
+        let timeout = options.connectTimeout
+        let connected = ClientBootstrap(group: self.eventLoop)
+            .connectTimeout(timeout)
+            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(TLSHandler(context: tlsContext, role: .client(serverName: host)))
+                    try RedisConnection.addHandlers(to: channel, options: options)
+                }
+            }
+            .connect(host: host, port: self.url.port)
+        return connected.flatMap { channel in
+            let connection = RedisConnection(channel: channel)
+            var commands: [[RESPArgument]] = []
+            if let password = options.password {
+                commands.append(options.username.map { ["AUTH", RESPArgument($0), RESPArgument(password)] } ?? ["AUTH", RESPArgument(password)])
+            }
+            if let name = options.clientName { commands.append(["CLIENT", "SETNAME", RESPArgument(name)]) }
+            if let database = options.database { commands.append(["SELECT", RESPArgument(database)]) }
+            commands.append(["PING"])  // proves the TLS handshake and the connection
+            return connection.pipeline(commands).flatMapThrowing { replies in
+                if let error = replies.lazy.compactMap(\.error).first { throw error }
+                return connection
+            }.flatMapErrorThrowing { error in
+                channel.close(promise: nil)
+                throw error
+            }
+        }
+    }
+
+    private func connected(commands: RedisConnection, subscription: RedisConnection) {
         let live: Live? = self.lock.withLock {
             guard !self.isStopped else { return nil }
             self.generation += 1
@@ -135,7 +192,7 @@ final class ClusterConnection: @unchecked Sendable {  // `state` is guarded by `
         self.logger.notice("cluster up", metadata: ["wsgate.redis": "\(self.url)"])
         let lost: @Sendable (Result<Void, Error>) -> Void = { [weak self] _ in self?.lost(generation: live.generation) }
         commands.closeFuture.whenComplete(lost)
-        subscription.connection.closeFuture.whenComplete(lost)
+        subscription.closeFuture.whenComplete(lost)
         self.onUp?(live)
     }
 

@@ -40,7 +40,7 @@ final class RedisBroker: RoomBroker, @unchecked Sendable {  // `orderings` and `
         self.gatewayID = Self.randomHex(8)
         self.channelPrefix = ClusterRoomKeys.channelPrefix(configuration.prefix)
         self.presenceKey = "\(configuration.prefix):gateways"
-        self.connection = ClusterConnection(url: configuration.redis, eventLoop: eventLoop, logger: logger)
+        self.connection = ClusterConnection(url: configuration.redis, tlsCAPath: configuration.tlsCAPath, eventLoop: eventLoop, logger: logger)
         self.connection.onUp = { [unowned self] live in self.connectionUp(live) }
         self.connection.onDown = { [unowned self] in self.connectionDown() }
         self.connection.onMessage = { [unowned self] message in self.received(message) }
@@ -154,7 +154,7 @@ final class RedisBroker: RoomBroker, @unchecked Sendable {  // `orderings` and `
             }
             if let live = self.connection.current {
                 let channels = idle.values.filter { $0.isSubscribed(generation: live.generation) }.map(\.keys.channel)
-                if !channels.isEmpty { live.subscription.unsubscribe(channels).whenFailure { _ in } }
+                if !channels.isEmpty { live.subscription.send(["UNSUBSCRIBE"] + channels.map { RESPArgument($0) }).whenFailure { _ in } }
             }
         }
         guard let live = self.connection.current else { return }

@@ -199,7 +199,7 @@ final class RedisRoomOrdering: RoomOrdering, @unchecked Sendable {
             return (self.isSynced ? self.last : 0, self.isSynced ? 0 : self.historyLimit, self.subscribedGeneration == live.generation)
         }
         let subscription: EventLoopFuture<Void> =
-            subscribed ? self.broker.eventLoop.makeSucceededVoidFuture() : live.subscription.subscribe([self.keys.channel])
+            subscribed ? self.broker.eventLoop.makeSucceededVoidFuture() : live.subscription.send("SUBSCRIBE", RESPArgument(self.keys.channel)).map { _ in }
         subscription.flatMap { () -> EventLoopFuture<RESPValue> in
             self.lock.withLock { self.subscribedGeneration = live.generation }
             return live.commands.evalSHA(
