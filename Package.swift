@@ -66,7 +66,7 @@ let package = Package(
         .target(name: "CAllocationCounter", path: "Tests/CAllocationCounter"),
         .testTarget(
             name: "WSGateCoreTests",
-            dependencies: ["WSGateCore", "WSGateWire", "WSGateConfig", "CAllocationCounter", nio, nioEmbedded, nioWebSocket]
+            dependencies: ["WSGateCore", "WSGateWire", "WSGateConfig", "WSGateRedis", "CAllocationCounter", nio, nioEmbedded, nioWebSocket]
         ),
         .testTarget(
             name: "WSGateEndToEndTests",

@@ -18,8 +18,14 @@ struct ClusterOutbox {
         var data: ByteBuffer
     }
 
-    /// The most messages held (waiting and in flight together): `cluster.outage_queue`.
+    /// The most messages held (waiting and in flight together) while Redis is unreachable:
+    /// `cluster.outage_queue`.
     let limit: Int
+
+    /// The bound while Redis is connected: messages only wait for their round trip then, so a burst
+    /// faster than Redis takes it is held (16 times the outage bound, at least 16,384) rather than
+    /// closing its sender; past it the sender is closed with 1013 all the same.
+    var connectedLimit: Int { max(self.limit * 16, 16_384) }
     private(set) var waiting = CircularBuffer<Item>()
     private(set) var inFlight = CircularBuffer<Item>()
 
@@ -31,8 +37,8 @@ struct ClusterOutbox {
     var isEmpty: Bool { self.waiting.isEmpty && self.inFlight.isEmpty }
 
     /// Adds a message; false when the queue is full (the sender is then closed with 1013).
-    mutating func append(_ item: Item) -> Bool {
-        guard self.count < self.limit else { return false }
+    mutating func append(_ item: Item, isConnected: Bool) -> Bool {
+        guard self.count < (isConnected ? self.connectedLimit : self.limit) else { return false }
         self.waiting.append(item)
         return true
     }

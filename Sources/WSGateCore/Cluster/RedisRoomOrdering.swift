@@ -84,7 +84,7 @@ final class RedisRoomOrdering: RoomOrdering, @unchecked Sendable {
         self.lock.withLock {
             if self.room == nil { self.room = room }
             let item = ClusterOutbox.Item(counter: self.broker.nextCounter(), kind: kind, senderID: senderID, data: message.payload)
-            guard self.outbox.append(item) else {
+            guard self.outbox.append(item, isConnected: self.broker.connection.isUp) else {
                 // The bounded outage queue is full: the sender goes (1013), never its message silently.
                 // A notice that does not fit is dropped: it has no sender to tell.
                 if let senderID, let member = self.members.removeValue(forKey: senderID) {
