@@ -8,15 +8,17 @@ import WSGateRedis
 /// each gateway's last publish counter there: the idempotency key of its messages, so that a publish
 /// retried after a lost reply is not published twice.
 enum ClusterScripts {
+    /// The stream is trimmed with `MAXLEN ~` (whole radix-tree nodes, so it keeps at least the
+    /// length and a little more), which costs far less per message than exact trimming.
     /// KEYS: meta, stream. ARGV: channel, stream length, gateway id, counter, kind, sender, data,
     /// a new epoch (used if the room has none). Returns `{1, offset}`, or `{0}` for a duplicate.
     static let publish = RedisScript(
         """
         local gw = 'p:' .. ARGV[3]
-        local last = tonumber(redis.call('HGET', KEYS[1], gw) or '0')
+        local state = redis.call('HMGET', KEYS[1], 'epoch', gw)
         local counter = tonumber(ARGV[4])
-        if counter <= last then return {0} end
-        local epoch = redis.call('HGET', KEYS[1], 'epoch')
+        if counter <= tonumber(state[2] or '0') then return {0} end
+        local epoch = state[1]
         if not epoch then
           epoch = ARGV[8]
           redis.call('HSET', KEYS[1], 'epoch', epoch)
@@ -24,7 +26,7 @@ enum ClusterScripts {
         local offset = redis.call('HINCRBY', KEYS[1], 'seq', 1)
         redis.call('HSET', KEYS[1], gw, counter)
         local id = ARGV[3] .. ':' .. ARGV[4]
-        redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[2], offset .. '-0',
+        redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], offset .. '-0',
           'e', epoch, 'm', id, 'k', ARGV[5], 's', ARGV[6], 'd', ARGV[7])
         redis.call('PUBLISH', ARGV[1],
           epoch .. '\\n' .. offset .. '\\n' .. id .. '\\n' .. ARGV[5] .. '\\n' .. ARGV[6] .. '\\n' .. ARGV[7])
