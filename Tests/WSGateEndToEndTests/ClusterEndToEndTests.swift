@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import Testing
 import WSGateClient
+import WSGateRedis
 import WSGateWire
 
 /// Issue 16: rooms across gateways on one real `redis-server` (each test starts its own on a free
@@ -150,6 +151,73 @@ struct ClusterEndToEndTests {
         try await Task.sleep(for: .milliseconds(500))
         #expect(Support.health(untrusting) == "ok\ncluster: down\n")
         for member in members { try? await member.close() }
+    }
+
+    @Test func aJoinerOnAnotherGatewayGetsTheHistoryFromTheStreamThenLiveMessages() async throws {
+        let redis = try ClusterRedis()
+        let gateways = try (0..<2).map { _ in try Support.gateway(redisPort: redis.port, history: 3) }
+        defer { for gateway in gateways { gateway.stop() } }
+        let sender = try await Support.member(port: gateways[0].port, dialect: .rfc6455)
+        for index in 1...5 { sender.send("h\(index)") }
+        _ = await Support.collect(sender, count: 5)
+        // The second gateway has never seen the room: its history comes from the stream.
+        let joiners = [
+            try await Support.member(port: gateways[1].port, dialect: .hixie76),
+            try await Support.member(port: gateways[1].port, dialect: .rfc6455),
+            try await Support.member(port: gateways[0].port, dialect: .hixie75),
+        ]
+        sender.send("h6")
+        let seen = await Support.collectAll(joiners, count: 4)
+        for member in seen { #expect(member.messages == ["h3", "h4", "h5", "h6"], "\(member.messages)") }
+        try? await sender.close()
+    }
+
+    @Test func aGapTrimmedFromTheStreamClosesTheMembersItCannotReach1012() async throws {
+        let redis = try ClusterRedis()
+        let gateways = try (0..<2).map { _ in try Support.gateway(redisPort: redis.port, streamLength: 5) }
+        defer { for gateway in gateways { gateway.stop() } }
+        let members = [
+            try await Support.member(port: gateways[0].port, dialect: .rfc6455),
+            try await Support.member(port: gateways[1].port, dialect: .rfc6455),
+        ]
+        members[0].send("shared")
+        Support.expectOneOrder(await Support.collectAll(members, count: 1), expected: ["shared"])
+        // One gateway loses Redis and cannot come back (no free client slot) while the other
+        // publishes far more than the stream keeps.
+        let admin = try redis.adminConnection()
+        let clients = ((try await admin.send("CLIENT", "LIST").get()).string ?? "").split(separator: "\n").map { line in
+            Dictionary(line.split(separator: " ").compactMap { field -> (String, String)? in
+                let parts = field.split(separator: "=", maxSplits: 1).map(String.init)
+                return parts.count == 2 ? (parts[0], parts[1]) : nil
+            }, uniquingKeysWith: { first, _ in first })
+        }
+        let victim = try #require(clients.compactMap { $0["name"] }.first { $0.hasPrefix("wsgate:") }?.split(separator: ":")[1])
+        let victimIDs = clients.filter { $0["name"]?.hasPrefix("wsgate:\(victim):") == true }.compactMap { $0["id"] }
+        #expect(victimIDs.count == 2, "a gateway has two connections: \(clients)")
+        _ = try await admin.send("CONFIG", "SET", "maxclients", RESPArgument(max(1, clients.count - 2))).get()
+        for id in victimIDs { _ = try await admin.send("CLIENT", "KILL", "ID", RESPArgument(id)).get() }
+        var cut: Int? = nil
+        _ = Support.eventually {
+            cut = gateways.firstIndex { Support.health($0) == "ok\ncluster: down\n" }
+            return cut != nil
+        }
+        let lost = try #require(cut, "one gateway is cut off")
+        let kept = 1 - lost
+        var expected: Set<String> = ["shared"]
+        for index in 0..<300 {
+            members[kept].send("burst-\(index)")
+            expected.insert("burst-\(index)")
+        }
+        let keptSeen = await Support.collect(members[kept], count: 300)
+        #expect(keptSeen.messages.count == 300 && keptSeen.closed == nil, "the connected gateway's member gets everything")
+        _ = try await admin.send("CONFIG", "SET", "maxclients", 10000).get()
+        // The cut-off gateway comes back, finds offsets it cannot read any more: never a silent gap.
+        let lostSeen = await Support.collect(members[lost], count: 1000, quiet: .seconds(15))
+        #expect(lostSeen.closed?.code == .serviceRestart, "\(String(describing: lostSeen.closed))")
+        #expect(lostSeen.closed?.reason == "room state lost")
+        #expect(lostSeen.messages.isEmpty, "nothing after the gap: \(lostSeen.messages.prefix(3))")
+        try? await members[kept].close()
+        try? await admin.close().get()
     }
 
     @Test func redisDownAtGatewayStartRefusesRoomsWith503UntilItIsUp() async throws {

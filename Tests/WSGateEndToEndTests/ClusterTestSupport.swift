@@ -96,6 +96,14 @@ final class ClusterRedis: @unchecked Sendable {  // used from one test at a time
         throw Failure(description: "redis-server did not answer on \(self.port) within 10 s")
     }
 
+    /// A connection of the test's own, kept open (it keeps its client slot).
+    func adminConnection() throws -> RedisConnection {
+        try RedisConnection.connect(
+            host: "127.0.0.1", port: self.port, eventLoop: MultiThreadedEventLoopGroup.singleton.next(),
+            options: RedisConnection.Options(commandTimeout: .seconds(5), connectTimeout: .seconds(2))
+        ).wait()
+    }
+
     /// Runs one command (e.g. `SAVE`) and returns its reply.
     @discardableResult
     func command(_ arguments: RESPArgument...) throws -> RESPValue {
@@ -128,7 +136,9 @@ final class ClusterRedis: @unchecked Sendable {  // used from one test at a time
 /// Cluster end-to-end helpers: gateway configurations, members of every dialect, the order checker.
 enum ClusterTestSupport {
     /// A gateway on an ephemeral port with an admin listener, on the cluster of `redisPort`.
-    static func yaml(redisPort: Int, outageQueue: Int = 1000, history: Int = 0, url: String? = nil, extra: String = "") -> String {
+    static func yaml(
+        redisPort: Int, outageQueue: Int = 1000, history: Int = 0, url: String? = nil, extra: String = "", streamLength: Int = 1000
+    ) -> String {
         """
         listeners:
           - bind: 127.0.0.1:0
@@ -138,6 +148,7 @@ enum ClusterTestSupport {
           redis: "\(url ?? "redis://127.0.0.1:\(redisPort)")"
           prefix: test
           outage_queue: \(outageQueue)
+          stream_length: \(streamLength)
         \(extra)
         routes:
           - path: /chat
@@ -151,8 +162,11 @@ enum ClusterTestSupport {
     }
 
     /// A gateway on the cluster of `redisPort`, once its connection to Redis is up.
-    static func gateway(redisPort: Int, outageQueue: Int = 1000, url: String? = nil, extra: String = "") throws -> GatewayHarness {
-        let harness = try GatewayHarness(yaml: Self.yaml(redisPort: redisPort, outageQueue: outageQueue, url: url, extra: extra))
+    static func gateway(
+        redisPort: Int, outageQueue: Int = 1000, url: String? = nil, extra: String = "", history: Int = 0, streamLength: Int = 1000
+    ) throws -> GatewayHarness {
+        let harness = try GatewayHarness(
+            yaml: Self.yaml(redisPort: redisPort, outageQueue: outageQueue, history: history, url: url, extra: extra, streamLength: streamLength))
         guard Self.eventually({ Self.health(harness) == "ok\ncluster: up\n" }) else {
             harness.stop()
             throw ClusterRedis.Failure(description: "the gateway's cluster did not come up")

@@ -46,8 +46,15 @@ final class ClusterConnection: @unchecked Sendable {  // the state is guarded by
     private let tlsContext: TLSContext?
     private let tlsError: Error?
 
-    init(url: RedisURL, tlsCAPath: String? = nil, eventLoop: EventLoop, logger: Logger, commandTimeout: TimeAmount = .seconds(2)) {
+    /// Names the connections in `CLIENT LIST`: `wsgate:<gateway>:commands` and `...:subscriptions`.
+    private let clientNamePrefix: String
+
+    init(
+        url: RedisURL, tlsCAPath: String? = nil, gatewayID: String, eventLoop: EventLoop, logger: Logger,
+        commandTimeout: TimeAmount = .seconds(2)
+    ) {
         self.url = url
+        self.clientNamePrefix = "wsgate:\(gatewayID):"
         if url.usesTLS {
             do {
                 self.tlsContext = try TLSContext.client(trustedCAPath: tlsCAPath, verifyPeer: true, alpn: [])
@@ -114,11 +121,11 @@ final class ClusterConnection: @unchecked Sendable {  // the state is guarded by
             self.failed(self.tlsError ?? RedisClientError.tlsUnsupported)
             return
         }
-        var subscriptionOptions = self.options(name: "wsgate-subscriptions")
+        var subscriptionOptions = self.options(name: self.clientNamePrefix + "subscriptions")
         subscriptionOptions.onPush = { [weak self] value in
             if let message = RedisPubSubMessage(value) { self?.onMessage?(message) }
         }
-        let commands = self.open(options: self.options(name: "wsgate-commands"))
+        let commands = self.open(options: self.options(name: self.clientNamePrefix + "commands"))
         let subscription = self.open(options: subscriptionOptions)
         commands.and(subscription).flatMap { (commands, subscription) in
             commands.pipeline(ClusterScripts.all.map { ["SCRIPT", "LOAD", RESPArgument($0.source)] }).flatMapThrowing { replies in

@@ -40,7 +40,8 @@ final class RedisBroker: RoomBroker, @unchecked Sendable {  // `orderings` and `
         self.gatewayID = Self.randomHex(8)
         self.channelPrefix = ClusterRoomKeys.channelPrefix(configuration.prefix)
         self.presenceKey = "\(configuration.prefix):gateways"
-        self.connection = ClusterConnection(url: configuration.redis, tlsCAPath: configuration.tlsCAPath, eventLoop: eventLoop, logger: logger)
+        self.connection = ClusterConnection(
+            url: configuration.redis, tlsCAPath: configuration.tlsCAPath, gatewayID: self.gatewayID, eventLoop: eventLoop, logger: logger)
         self.connection.onUp = { [unowned self] live in self.connectionUp(live) }
         self.connection.onDown = { [unowned self] in self.connectionDown() }
         self.connection.onMessage = { [unowned self] message in self.received(message) }
