@@ -26,13 +26,17 @@ struct ClusterUnitTests {
     }
 
     @Test func aChannelMessageAndAStreamEntryDecodeToTheSameMessage() throws {
-        var payload = ByteBuffer(string: "e1\n42\ngw:9\nb\ngw:5\n")
+        var payload = ByteBuffer(string: "e1\n2\n42\ngw:9\nb\ngw:5\n3\n")
         payload.writeBytes([0, 10, 255])
-        let message = try #require(ClusterMessage(payload: payload))
+        payload.writeString("43\ngw:10\nn\n\n0\n")
+        let batch = try #require(ClusterMessage.batch(payload: payload))
+        #expect(batch.count == 2)
+        let message = batch[0]
         #expect(message.epoch == "e1" && message.offset == 42 && message.messageID == "gw:9" && message.kind == .binary)
         #expect(message.data == ByteBuffer(bytes: [0, 10, 255]), "data may hold newlines and any byte")
         #expect(message.localSender(gatewayID: "gw") == 5)
         #expect(message.localSender(gatewayID: "other") == nil)
+        #expect(batch[1].offset == 43 && batch[1].kind == .notice && batch[1].data.readableBytes == 0 && batch[1].epoch == "e1")
         let entry = RESPValue.array([
             .bulkString(ByteBuffer(string: "42-0")),
             .array(["e", "e1", "m", "gw:9", "k", "b", "s", "gw:5"].map { RESPValue.bulkString(ByteBuffer(string: $0)) }
@@ -40,6 +44,7 @@ struct ClusterUnitTests {
         ])
         let stored = try #require(ClusterMessage(streamEntry: entry))
         #expect(stored.offset == 42 && stored.messageID == "gw:9" && stored.data == message.data && stored.sender == "gw:5")
-        #expect(ClusterMessage(payload: ByteBuffer(string: "no header")) == nil)
+        #expect(ClusterMessage.batch(payload: ByteBuffer(string: "no header")) == nil)
+        #expect(ClusterMessage.batch(payload: ByteBuffer(string: "e\n1\n5\nid\nt\n\n9\nshort")) == nil, "data shorter than its length")
     }
 }

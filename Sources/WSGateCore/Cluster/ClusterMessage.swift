@@ -40,19 +40,29 @@ struct ClusterMessage: Sendable {
         return UInt64(self.sender[self.sender.index(after: colon)...])
     }
 
-    /// A message published on a room channel: `epoch\noffset\nid\nkind\nsender\n` then the data.
-    init?(payload: ByteBuffer) {
+    /// The messages of one PUBLISH on a room channel, in offset order: `epoch\ncount\n`, then for each
+    /// `offset\nid\nkind\nsender\nlength\n` and `length` bytes of data (see `ClusterScripts.publish`).
+    static func batch(payload: ByteBuffer) -> [ClusterMessage]? {
         var buffer = payload
-        var lines: [String] = []
-        for _ in 0..<5 {
-            guard let newline = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")),
-                let line = buffer.readString(length: newline - buffer.readerIndex)
+        guard let epoch = Self.line(&buffer), let count = Self.line(&buffer).flatMap({ Int($0) }), count >= 0 else { return nil }
+        var messages: [ClusterMessage] = []
+        messages.reserveCapacity(count)
+        for _ in 0..<count {
+            guard let offset = Self.line(&buffer).flatMap({ UInt64($0) }), let id = Self.line(&buffer),
+                let kind = Self.line(&buffer).flatMap({ Kind(rawValue: $0) }), let sender = Self.line(&buffer),
+                let length = Self.line(&buffer).flatMap({ Int($0) }), let data = buffer.readSlice(length: length)
             else { return nil }
-            buffer.moveReaderIndex(forwardBy: 1)
-            lines.append(line)
+            messages.append(ClusterMessage(epoch: epoch, offset: offset, messageID: id, kind: kind, sender: sender, data: data))
         }
-        guard let offset = UInt64(lines[1]), let kind = Kind(rawValue: lines[3]) else { return nil }
-        self.init(epoch: lines[0], offset: offset, messageID: lines[2], kind: kind, sender: lines[4], data: buffer)
+        return messages
+    }
+
+    private static func line(_ buffer: inout ByteBuffer) -> String? {
+        guard let newline = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")),
+            let line = buffer.readString(length: newline - buffer.readerIndex)
+        else { return nil }
+        buffer.moveReaderIndex(forwardBy: 1)
+        return line
     }
 
     /// A stream entry as XRANGE gives it: `[id, [field, value, ...]]`.

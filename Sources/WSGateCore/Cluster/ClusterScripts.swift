@@ -8,29 +8,42 @@ import WSGateRedis
 /// each gateway's last publish counter there: the idempotency key of its messages, so that a publish
 /// retried after a lost reply is not published twice.
 enum ClusterScripts {
-    /// The stream is trimmed with `MAXLEN ~` (whole radix-tree nodes, so it keeps at least the
-    /// length and a little more), which costs far less per message than exact trimming.
-    /// KEYS: meta, stream. ARGV: channel, stream length, gateway id, counter, kind, sender, data,
-    /// a new epoch (used if the room has none). Returns `{1, offset}`, or `{0}` for a duplicate.
+    /// Publishes a batch of one gateway's messages, in order: each gets the room's next offset and an
+    /// entry in the stream, and the batch goes out as one PUBLISH (`ClusterMessage.batch` reads it).
+    /// A message whose counter is not above the gateway's last one was published already (a retry
+    /// after a lost reply) and is skipped. The stream is trimmed with `MAXLEN ~` (whole radix-tree
+    /// nodes: it keeps at least the length, and a little more), far cheaper than exact trimming.
+    /// KEYS: meta, stream. ARGV: channel, stream length, gateway id, a new epoch (used if the room has
+    /// none), then counter, kind, sender, data for each message. Returns how many were published.
     static let publish = RedisScript(
         """
         local gw = 'p:' .. ARGV[3]
-        local state = redis.call('HMGET', KEYS[1], 'epoch', gw)
-        local counter = tonumber(ARGV[4])
-        if counter <= tonumber(state[2] or '0') then return {0} end
+        local state = redis.call('HMGET', KEYS[1], 'epoch', 'seq', gw)
         local epoch = state[1]
         if not epoch then
-          epoch = ARGV[8]
+          epoch = ARGV[4]
           redis.call('HSET', KEYS[1], 'epoch', epoch)
         end
-        local offset = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-        redis.call('HSET', KEYS[1], gw, counter)
-        local id = ARGV[3] .. ':' .. ARGV[4]
-        redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], offset .. '-0',
-          'e', epoch, 'm', id, 'k', ARGV[5], 's', ARGV[6], 'd', ARGV[7])
-        redis.call('PUBLISH', ARGV[1],
-          epoch .. '\\n' .. offset .. '\\n' .. id .. '\\n' .. ARGV[5] .. '\\n' .. ARGV[6] .. '\\n' .. ARGV[7])
-        return {1, offset}
+        local seq = tonumber(state[2] or '0')
+        local last = tonumber(state[3] or '0')
+        local parts = {}
+        for i = 5, #ARGV, 4 do
+          local counter = tonumber(ARGV[i])
+          if counter > last then
+            seq = seq + 1
+            last = counter
+            local id = ARGV[3] .. ':' .. ARGV[i]
+            redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], seq .. '-0',
+              'e', epoch, 'm', id, 'k', ARGV[i + 1], 's', ARGV[i + 2], 'd', ARGV[i + 3])
+            parts[#parts + 1] = seq .. '\\n' .. id .. '\\n' .. ARGV[i + 1] .. '\\n' .. ARGV[i + 2] .. '\\n'
+              .. #ARGV[i + 3] .. '\\n' .. ARGV[i + 3]
+          end
+        end
+        if #parts > 0 then
+          redis.call('HSET', KEYS[1], 'seq', seq, gw, last)
+          redis.call('PUBLISH', ARGV[1], epoch .. '\\n' .. #parts .. '\\n' .. table.concat(parts))
+        end
+        return #parts
         """)
 
     /// KEYS: meta, stream. ARGV: a new epoch (used if the room has none), an offset to read back (0:

@@ -135,7 +135,7 @@ final class RedisBroker: RoomBroker, @unchecked Sendable {  // `orderings` and `
         guard message.channel.hasPrefix(self.channelPrefix) else { return }
         let name = String(message.channel.dropFirst(self.channelPrefix.count))
         guard let ordering = self.lock.withLock({ self.orderings[name] }) else { return }
-        guard let decoded = ClusterMessage(payload: message.payload) else {
+        guard let decoded = ClusterMessage.batch(payload: message.payload) else {
             self.logger.warning("cluster message not understood", metadata: ["wsgate.room": "\(name)"])
             return
         }

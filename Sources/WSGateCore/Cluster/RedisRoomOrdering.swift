@@ -188,6 +188,7 @@ final class RedisRoomOrdering: RoomOrdering, @unchecked Sendable {
         self.broker.eventLoop.preconditionInEventLoop()
         guard let live = self.broker.connection.current else {
             let waiters: [EventLoopPromise<Void>] = self.lock.withLock {
+                self.isSyncing = false
                 defer { self.waiters = [] }
                 return self.waiters
             }
@@ -329,23 +330,28 @@ final class RedisRoomOrdering: RoomOrdering, @unchecked Sendable {
 
     // MARK: Delivery
 
-    /// A message from the room's channel. On the broker's loop.
-    func receive(_ message: ClusterMessage) {
+    /// The messages of one PUBLISH on the room's channel, in offset order. On the broker's loop.
+    func receive(_ messages: [ClusterMessage]) {
         self.lock.withLock {
-            guard self.isSynced, !self.isSyncing, let epoch = self.epoch else {
-                if self.isSyncing { self.early[message.offset] = message }
-                return
-            }
-            guard message.epoch == epoch else {
-                // Another gateway rotated the epoch, or Redis lost the room and made a new one.
-                self.stateLostLocked("epoch changed")
-                self.isSynced = false
-                self.early = [message.offset: message]
-                self.broker.eventLoop.execute { self.startSync() }
-                return
-            }
-            self.acceptLocked(message)
+            for message in messages { self.receiveLocked(message) }
         }
+    }
+
+    private func receiveLocked(_ message: ClusterMessage) {
+        guard self.isSynced, !self.isSyncing, let epoch = self.epoch else {
+            if self.isSyncing { self.early[message.offset] = message }
+            return
+        }
+        guard message.epoch == epoch else {
+            // Another gateway rotated the epoch, or Redis lost the room and made a new one.
+            self.stateLostLocked("epoch changed")
+            self.isSynced = false
+            self.isSyncing = true  // until the sync below: later messages wait in `early`
+            self.early = [message.offset: message]
+            self.broker.eventLoop.execute { self.startSync() }
+            return
+        }
+        self.acceptLocked(message)
     }
 
     private func acceptLocked(_ message: ClusterMessage) {
@@ -420,7 +426,8 @@ final class RedisRoomOrdering: RoomOrdering, @unchecked Sendable {
         self.broker.eventLoop.execute { self.flush() }
     }
 
-    /// Sends what waits, one batch in flight at a time (pipelined), in publish order. On the broker's loop.
+    /// Sends what waits, one pipeline in flight at a time, in publish order: up to 512 messages, in
+    /// scripts of up to 64 messages (or 256 KiB) each. On the broker's loop.
     private func flush() {
         guard let live = self.broker.connection.current else { return }
         let batch: [ClusterOutbox.Item] = self.lock.withLock {
@@ -431,41 +438,64 @@ final class RedisRoomOrdering: RoomOrdering, @unchecked Sendable {
             return batch
         }
         guard !batch.isEmpty else { return }
-        let epoch = RESPArgument(self.broker.newEpoch())
-        let gateway = RESPArgument(self.broker.gatewayID)
+        let gatewayID = self.broker.gatewayID
         let head: [RESPArgument] = [
             "EVALSHA", RESPArgument(ClusterScripts.publish.sha1), 2, RESPArgument(self.keys.meta), RESPArgument(self.keys.stream),
-            RESPArgument(self.keys.channel), RESPArgument(self.broker.configuration.streamLength), gateway,
+            RESPArgument(self.keys.channel), RESPArgument(self.broker.configuration.streamLength), RESPArgument(gatewayID),
+            RESPArgument(self.broker.newEpoch()),
         ]
-        let commands = batch.map { item in
-            head + [
+        var commands: [[RESPArgument]] = []
+        var sizes: [Int] = []
+        var command = head
+        var count = 0
+        var bytes = 0
+        for item in batch {
+            command += [
                 RESPArgument(Int(item.counter)), RESPArgument(item.kind.rawValue),
-                RESPArgument(item.senderID.map { "\(self.broker.gatewayID):\($0)" } ?? ""), RESPArgument(item.data), epoch,
+                RESPArgument(item.senderID.map { "\(gatewayID):\($0)" } ?? ""), RESPArgument(item.data),
             ]
+            count += 1
+            bytes += item.data.readableBytes
+            if count == 64 || bytes >= 256 * 1024 {
+                commands.append(command)
+                sizes.append(count)
+                command = head
+                count = 0
+                bytes = 0
+            }
         }
+        if count > 0 {
+            commands.append(command)
+            sizes.append(count)
+        }
+        let chunkSizes = sizes
         live.commands.pipeline(commands).whenComplete { result in
             guard self.broker.connection.current?.generation == live.generation else { return }
             guard case .success(let replies) = result else { return }  // the connection goes down; all is sent again
             var reload = false
             self.lock.withLock {
                 self.isSending = false
-                for (index, reply) in replies.enumerated() {
+                var index = 0
+                for (reply, size) in zip(replies, chunkSizes) {
+                    defer { index += size }
                     if let error = reply.error {
                         if error.code == .noScript {
                             // The script cache was flushed: load it again and send the rest again
-                            // (the published ones are recognized as duplicates).
+                            // (the published ones are recognized by their counters).
                             reload = true
                             self.outbox.requeueInFlight()
                             return
                         }
-                        self.outbox.acknowledgeFirst()
                         self.logger.error("cluster publish failed", metadata: ["wsgate.room": "\(self.name)", "wsgate.error": "\(error)"])
-                        if let sender = batch[index].senderID, let member = self.members.removeValue(forKey: sender) {
-                            Self.close(member, code: .tryAgainLater, reason: "cluster publish failed")
+                        for item in batch[index..<(index + size)] {
+                            self.outbox.acknowledgeFirst()
+                            if let sender = item.senderID, let member = self.members.removeValue(forKey: sender) {
+                                Self.close(member, code: .tryAgainLater, reason: "cluster publish failed")
+                            }
                         }
                     } else {
-                        self.outbox.acknowledgeFirst()
-                        self.metrics.clusterPublishes.add(1)
+                        for _ in 0..<size { self.outbox.acknowledgeFirst() }
+                        self.metrics.clusterPublishes.add(size)
                     }
                 }
             }
