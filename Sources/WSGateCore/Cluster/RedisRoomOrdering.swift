@@ -34,7 +34,9 @@ final class RedisRoomOrdering: RoomOrdering, @unchecked Sendable {
     private var isSynced = false
     private var isSyncing = false
     private var isRepairing = false
-    private var isSending = false
+    /// Publish pipelines sent and not answered yet (at most `maxPipelines`).
+    private var pipelinesInFlight = 0
+    private static let maxPipelines = 4
     private var isFlushScheduled = false
     /// The connection generation the channel is subscribed on.
     private var subscribedGeneration = -1
@@ -164,7 +166,7 @@ final class RedisRoomOrdering: RoomOrdering, @unchecked Sendable {
         let waiters: [EventLoopPromise<Void>] = self.lock.withLock {
             self.isSyncing = false
             self.isRepairing = false
-            self.isSending = false
+            self.pipelinesInFlight = 0
             self.isFlushScheduled = false
             self.outbox.requeueInFlight()
             defer { self.waiters = [] }
@@ -421,26 +423,30 @@ final class RedisRoomOrdering: RoomOrdering, @unchecked Sendable {
     // MARK: Publishing
 
     private func scheduleFlushLocked() {
-        guard !self.isFlushScheduled, !self.isSending, self.broker.connection.isUp else { return }
+        guard !self.isFlushScheduled, self.pipelinesInFlight < Self.maxPipelines, self.broker.connection.isUp else { return }
         self.isFlushScheduled = true
         self.broker.eventLoop.execute { self.flush() }
     }
 
-    /// Sends what waits, one pipeline in flight at a time, in publish order: up to 512 messages, in
-    /// scripts of up to 64 messages (or 256 KiB) each. On the broker's loop.
+    /// Sends what waits, in publish order: up to 512 messages a pipeline, in script calls of up to
+    /// 64 messages (or 256 KiB) each, with up to `maxPipelines` pipelines in flight. Redis runs them
+    /// in order, so what it published when a connection is lost is a prefix of what was sent: sent
+    /// again, the script recognizes it by its counters. The script goes as EVAL (its source, a
+    /// little more than 1 KiB per call of up to 64 messages), never EVALSHA: a NOSCRIPT in the middle of
+    /// a pipeline would break that prefix. On the broker's loop.
     private func flush() {
         guard let live = self.broker.connection.current else { return }
         let batch: [ClusterOutbox.Item] = self.lock.withLock {
             self.isFlushScheduled = false
-            guard !self.isSending else { return [] }
+            guard self.pipelinesInFlight < Self.maxPipelines else { return [] }
             let batch = self.outbox.takeBatch(max: 512)
-            self.isSending = !batch.isEmpty
+            if !batch.isEmpty { self.pipelinesInFlight += 1 }
             return batch
         }
         guard !batch.isEmpty else { return }
         let gatewayID = self.broker.gatewayID
         let head: [RESPArgument] = [
-            "EVALSHA", RESPArgument(ClusterScripts.publish.sha1), 2, RESPArgument(self.keys.meta), RESPArgument(self.keys.stream),
+            "EVAL", RESPArgument(ClusterScripts.publish.source), 2, RESPArgument(self.keys.meta), RESPArgument(self.keys.stream),
             RESPArgument(self.keys.channel), RESPArgument(self.broker.configuration.streamLength), RESPArgument(gatewayID),
             RESPArgument(self.broker.newEpoch()),
         ]
@@ -472,20 +478,13 @@ final class RedisRoomOrdering: RoomOrdering, @unchecked Sendable {
         live.commands.pipeline(commands).whenComplete { result in
             guard self.broker.connection.current?.generation == live.generation else { return }
             guard case .success(let replies) = result else { return }  // the connection goes down; all is sent again
-            var reload = false
             self.lock.withLock {
-                self.isSending = false
+                self.pipelinesInFlight -= 1
                 var index = 0
                 for (reply, size) in zip(replies, chunkSizes) {
                     defer { index += size }
                     if let error = reply.error {
-                        if error.code == .noScript {
-                            // The script cache was flushed: load it again and send the rest again
-                            // (the published ones are recognized by their counters).
-                            reload = true
-                            self.outbox.requeueInFlight()
-                            return
-                        }
+                        // Not published (e.g. OOM): its senders are told, never a silent loss.
                         self.logger.error("cluster publish failed", metadata: ["wsgate.room": "\(self.name)", "wsgate.error": "\(error)"])
                         for item in batch[index..<(index + size)] {
                             self.outbox.acknowledgeFirst()
@@ -499,12 +498,11 @@ final class RedisRoomOrdering: RoomOrdering, @unchecked Sendable {
                     }
                 }
             }
-            if reload {
-                live.commands.send(["SCRIPT", "LOAD", RESPArgument(ClusterScripts.publish.source)]).whenComplete { _ in self.flush() }
-            } else {
-                self.flush()
-            }
+            self.flush()
         }
+        // More waiting: another pipeline goes out without waiting for this one's replies.
+        let more = self.lock.withLock { !self.outbox.waiting.isEmpty && self.pipelinesInFlight < Self.maxPipelines }
+        if more { self.flush() }
     }
 }
 
