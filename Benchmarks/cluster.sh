@@ -71,12 +71,12 @@ for rate in $RATES; do
     for run in $(seq "$RUNS"); do
         echo "== rate $rate, run $run: cluster (two gateways, one Redis)"
         result=$("$BENCH" broadcast --url "ws://127.0.0.1:$((BASE + 1))/room" --url2 "ws://127.0.0.1:$((BASE + 2))/room" \
-            --receivers 200 --senders 2 --rate "$rate" --duration "$DURATION" \
+            --receivers 200 --senders 2 --rate "$rate" --duration "$DURATION" --wait-for-all \
             --server-pid "$g1_pid" --server2-pid "$g2_pid" --redis-pid "$redis_pid" | tee /dev/stderr | tail -1)
         record "broadcast$rate" cluster "$run" "$result"
         echo "== rate $rate, run $run: one gateway, no cluster"
         result=$("$BENCH" broadcast --url "ws://127.0.0.1:$((BASE + 3))/room" \
-            --receivers 200 --senders 2 --rate "$rate" --duration "$DURATION" --server-pid "$single_pid" | tee /dev/stderr | tail -1)
+            --receivers 200 --senders 2 --rate "$rate" --duration "$DURATION" --wait-for-all --server-pid "$single_pid" | tee /dev/stderr | tail -1)
         record "broadcast$rate" single "$run" "$result"
     done
 done
@@ -85,7 +85,7 @@ done
 for run in $(seq "$RUNS"); do
     echo "== publishes through Redis, run $run"
     result=$("$BENCH" broadcast --url "ws://127.0.0.1:$((BASE + 1))/room" --url2 "ws://127.0.0.1:$((BASE + 2))/room" \
-        --receivers 2 --senders 2 --rate "$PUBLISH_RATE" --duration "$DURATION" \
+        --receivers 2 --senders 2 --rate "$PUBLISH_RATE" --duration "$DURATION" --wait-for-all \
         --server-pid "$g1_pid" --server2-pid "$g2_pid" --redis-pid "$redis_pid" | tee /dev/stderr | tail -1)
     record "publish$PUBLISH_RATE" cluster "$run" "$result"
 done

@@ -88,6 +88,8 @@ struct Broadcast: ParsableCommand {
     var url2: String?
     @Option(help: "The second gateway's process id (its CPU per delivery).") var server2Pid: Int32?
     @Option(help: "Redis's process id (its CPU per message).") var redisPid: Int32?
+    @Flag(help: "After the window, wait (at most 10 s) until every receiver has every message: missing then means lost, not late.")
+    var waitForAll = false
 
     func run() throws {
         let group = self.common.makeGroup()
@@ -102,7 +104,7 @@ struct Broadcast: ParsableCommand {
         try BroadcastBench.run(
             connector: self.common.connector(), connector2: second, dialects: parseDialects(self.dialects), receivers: self.receivers,
             senders: self.senders, rate: self.rate, size: self.size, duration: self.common.duration,
-            serverPID: self.common.serverPid, watched: watched, group: group, commandLine: commandLineText()
+            serverPID: self.common.serverPid, watched: watched, waitForAll: self.waitForAll, group: group, commandLine: commandLineText()
         ).print()
     }
 }
