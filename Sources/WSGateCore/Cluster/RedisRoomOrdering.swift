@@ -33,6 +33,8 @@ final class RedisRoomOrdering: RoomOrdering, @unchecked Sendable {
     /// The epoch and `last` are known (a first sync is done).
     private var isSynced = false
     private var isSyncing = false
+    /// A (re)sync is owed: set on reconnect and when one failed, cleared when one is applied.
+    private var needsSync = false
     private var isRepairing = false
     /// Publish pipelines sent and not answered yet (at most `maxPipelines`).
     private var pipelinesInFlight = 0
@@ -155,7 +157,9 @@ final class RedisRoomOrdering: RoomOrdering, @unchecked Sendable {
     /// Both connections are up (again): subscribe, resynchronize, publish what waited. On the broker's loop.
     func connectionUp() {
         let (needsSync, hasOutbox): (Bool, Bool) = self.lock.withLock {
-            (self.isSynced || !self.members.isEmpty || !self.waiters.isEmpty, !self.outbox.isEmpty)
+            let needsSync = self.isSynced || !self.members.isEmpty || !self.waiters.isEmpty
+            self.needsSync = needsSync
+            return (needsSync, !self.outbox.isEmpty)
         }
         if needsSync { self.startSync() }
         if hasOutbox { self.flush() }
@@ -179,7 +183,9 @@ final class RedisRoomOrdering: RoomOrdering, @unchecked Sendable {
     /// on a connection that stayed up). On the broker's loop.
     func heartbeat() {
         let start: Bool = self.lock.withLock {
-            !self.isSyncing && (!self.isSynced && (!self.members.isEmpty || !self.waiters.isEmpty))
+            guard !self.isSyncing else { return false }
+            let wanted = !self.members.isEmpty || !self.waiters.isEmpty
+            return (!self.isSynced && wanted) || (self.needsSync && (self.isSynced || wanted))
         }
         if start { self.startSync() }
     }
@@ -229,8 +235,9 @@ final class RedisRoomOrdering: RoomOrdering, @unchecked Sendable {
             self.logger.warning("cluster room sync failed", metadata: ["wsgate.room": "\(self.name)", "wsgate.error": "\(error)"])
             let waiters: [EventLoopPromise<Void>] = self.lock.withLock {
                 self.isSyncing = false
+                self.needsSync = true  // the heartbeat tries again
                 defer { self.waiters = [] }
-                return self.isSynced ? [] : self.waiters
+                return self.waiters
             }
             for waiter in waiters { waiter.fail(ClusterUnavailable()) }
             return
@@ -264,6 +271,7 @@ final class RedisRoomOrdering: RoomOrdering, @unchecked Sendable {
                 return .rotate(epoch)
             }
             self.isSyncing = false
+            self.needsSync = false
             if reply.seq > self.last, !self.isRepairing {
                 self.startRepairLocked(from: self.last + 1, to: reply.seq)
             }
@@ -291,6 +299,7 @@ final class RedisRoomOrdering: RoomOrdering, @unchecked Sendable {
                         // Sync again from scratch on the next heartbeat.
                         self.isSyncing = false
                         self.isSynced = false
+                        self.needsSync = true
                     }
                 }
             }
@@ -307,6 +316,7 @@ final class RedisRoomOrdering: RoomOrdering, @unchecked Sendable {
         }
         self.isSynced = true
         self.isSyncing = false
+        self.needsSync = false
         let waiters = self.waiters
         self.waiters = []
         // Not under the lock: a waiter's callbacks open the WebSocket, which joins the room.
