@@ -220,6 +220,30 @@ struct ClusterEndToEndTests {
         try? await admin.close().get()
     }
 
+    @Test func aHungRedisIsDetectedByTheCommandTimeoutsAndNothingIsLostWhenItGoesOn() async throws {
+        let redis = try ClusterRedis()
+        let gateways = try (0..<2).map { _ in try Support.gateway(redisPort: redis.port) }
+        defer {
+            redis.resume()
+            for gateway in gateways { gateway.stop() }
+        }
+        let members = [
+            try await Support.member(port: gateways[0].port, dialect: .rfc6455),
+            try await Support.member(port: gateways[1].port, dialect: .hixie76),
+        ]
+        members[0].send("before")
+        Support.expectOneOrder(await Support.collectAll(members, count: 1), expected: ["before"])
+        redis.pause()
+        // The heartbeat's PING gets no answer within the command timeout: the cluster is down.
+        #expect(Support.eventually(timeout: .seconds(15)) { gateways.allSatisfy { Support.health($0) == "ok\ncluster: down\n" } })
+        for index in 0..<3 { members[index % 2].send("during-\(index)") }
+        try await Task.sleep(for: .milliseconds(200))
+        redis.resume()
+        let seen = await Support.collectAll(members, count: 3, quiet: .seconds(20))
+        Support.expectOneOrder(seen, expected: ["during-0", "during-1", "during-2"])
+        for member in members { try? await member.close() }
+    }
+
     @Test func redisDownAtGatewayStartRefusesRoomsWith503UntilItIsUp() async throws {
         let redis = try ClusterRedis(start: false)
         let gateway = try GatewayHarness(yaml: Support.yaml(redisPort: redis.port))  // Redis is not there

@@ -115,10 +115,20 @@ final class ClusterRedis: @unchecked Sendable {  // used from one test at a time
         return try redis.send(arguments).wait()
     }
 
+    /// SIGSTOP / SIGCONT: the server hangs with its connections open, then goes on.
+    func pause() {
+        if let process = self.process, process.isRunning { Glibc.kill(process.processIdentifier, SIGSTOP) }
+    }
+
+    func resume() {
+        if let process = self.process, process.isRunning { Glibc.kill(process.processIdentifier, SIGCONT) }
+    }
+
     /// SIGKILL: the server dies at once, mid-stream.
     func kill() {
         guard let process = self.process, process.isRunning else { return }
         Glibc.kill(process.processIdentifier, SIGKILL)
+        Glibc.kill(process.processIdentifier, SIGCONT)
         process.waitUntilExit()
         self.process = nil
     }
