@@ -244,6 +244,24 @@ struct ClusterEndToEndTests {
         for member in members { try? await member.close() }
     }
 
+    @Test func aGatewaySubscribesToARoomWhileItHasMembersThere() async throws {
+        let redis = try ClusterRedis()
+        let gateway = try Support.gateway(redisPort: redis.port)
+        defer { gateway.stop() }
+        func subscribers() throws -> Int? {
+            try redis.command("PUBSUB", "NUMSUB", "test:room:lobby").array?.last?.int
+        }
+        #expect(try subscribers() == 0)
+        let member = try await Support.member(port: gateway.port, dialect: .rfc6455)
+        #expect(try subscribers() == 1, "subscribed before the 101")
+        try await member.close()
+        // Forgotten a while after its last member left (not at once: a member may come back).
+        #expect(try Support.eventually(timeout: .seconds(20)) { try subscribers() == 0 })
+        let again = try await Support.member(port: gateway.port, dialect: .hixie75)
+        #expect(try subscribers() == 1)
+        try? await again.close()
+    }
+
     @Test func redisDownAtGatewayStartRefusesRoomsWith503UntilItIsUp() async throws {
         let redis = try ClusterRedis(start: false)
         let gateway = try GatewayHarness(yaml: Support.yaml(redisPort: redis.port))  // Redis is not there
