@@ -262,6 +262,17 @@ struct ClusterEndToEndTests {
         try? await again.close()
     }
 
+    @Test func aHixie76Key3ArrivingAfterTheHeadStillOpensAClusterRoom() throws {
+        let redis = try ClusterRedis()
+        let gateway = try Support.gateway(redisPort: redis.port)
+        defer { gateway.stop() }
+        let request = LegacyTestSupport.hixie76Request(port: gateway.port, path: "/chat")
+        let reply = try rawExchange(port: gateway.port, [request.head, request.key3], pauseBetweenChunks: 0.3, timeout: 2)
+        let (head, rest) = LegacyTestSupport.splitResponse(reply)
+        #expect(head.hasPrefix("HTTP/1.1 101 WebSocket Protocol Handshake"), "\(head)")
+        #expect(Array(rest.prefix(16)) == request.token)
+    }
+
     @Test func redisDownAtGatewayStartRefusesRoomsWith503UntilItIsUp() async throws {
         let redis = try ClusterRedis(start: false)
         let gateway = try GatewayHarness(yaml: Support.yaml(redisPort: redis.port))  // Redis is not there

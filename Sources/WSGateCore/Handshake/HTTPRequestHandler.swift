@@ -151,6 +151,10 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
                 guard case .preparingRoom = self.machine.state else { return }
                 switch result {
                 case .success:
+                    // Reading again: hixie-76's key3 may still be on its way (the WebSocket, opened
+                    // synchronously below otherwise, takes anything read later).
+                    self.readsPaused = false
+                    context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
                     self.perform(self.machine.roomPrepared(), context: context)
                 case .failure:
                     self.perform(self.machine.roomPreparationFailed(.clusterUnavailable), context: context)
