@@ -42,9 +42,9 @@ final class RedisBroker: RoomBroker, @unchecked Sendable {  // `orderings` and `
         self.presenceKey = "\(configuration.prefix):gateways"
         self.connection = ClusterConnection(
             url: configuration.redis, tlsCAPath: configuration.tlsCAPath, gatewayID: self.gatewayID, eventLoop: eventLoop, logger: logger)
-        self.connection.onUp = { [unowned self] live in self.connectionUp(live) }
-        self.connection.onDown = { [unowned self] in self.connectionDown() }
-        self.connection.onMessage = { [unowned self] message in self.received(message) }
+        self.connection.onUp = { [weak self] live in self?.connectionUp(live) }
+        self.connection.onDown = { [weak self] in self?.connectionDown() }
+        self.connection.onMessage = { [weak self] message in self?.received(message) }
     }
 
     /// Starts connecting to Redis and the heartbeat; the gateway runs whether or not Redis is up.
