@@ -165,6 +165,11 @@ enum ClusterTestSupport {
             room: lobby
             history: \(history)
             origins: ["*"]
+          - path: /town
+            room: town
+            announce: true
+            history: 5
+            origins: ["*"]
           - path: /echo
             echo: true
 
