@@ -37,12 +37,12 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "WSGateWire", dependencies: ["COpenSSL", "CZlib", nio, nioWebSocket]),
-        .target(name: "WSGateConfig"),
+        .target(name: "WSGateConfig", dependencies: ["WSGateRedis"]),
         .target(name: "WSGateTLS", dependencies: ["COpenSSL", nio]),
         .target(
             name: "WSGateCore",
             dependencies: [
-                "WSGateWire", "WSGateConfig", "WSGateTLS", "WSGateAuth", nio, nioPosix, nioWebSocket, concurrency, logging,
+                "WSGateWire", "WSGateConfig", "WSGateTLS", "WSGateAuth", "WSGateRedis", nio, nioPosix, nioWebSocket, concurrency, logging,
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
@@ -70,11 +70,11 @@ let package = Package(
         .target(name: "CAllocationCounter", path: "Tests/CAllocationCounter"),
         .testTarget(
             name: "WSGateCoreTests",
-            dependencies: ["WSGateCore", "WSGateWire", "WSGateConfig", "CAllocationCounter", nio, nioEmbedded, nioWebSocket]
+            dependencies: ["WSGateCore", "WSGateWire", "WSGateConfig", "WSGateRedis", "CAllocationCounter", nio, nioEmbedded, nioWebSocket]
         ),
         .testTarget(
             name: "WSGateEndToEndTests",
-            dependencies: ["WSGateCore", "WSGateClient", "WSGateConfig", "WSGateWire", nio, nioPosix, logging]
+            dependencies: ["WSGateCore", "WSGateClient", "WSGateConfig", "WSGateWire", "WSGateRedis", nio, nioPosix, logging]
         ),
     ],
     swiftLanguageModes: [.v6]

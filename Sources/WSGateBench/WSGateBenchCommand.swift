@@ -93,14 +93,27 @@ struct Broadcast: ParsableCommand {
     @Option(help: "Total messages per second offered.") var rate: Double = 2000
     @Option(help: "Message size, bytes.") var size: Int = 64
     @Option(help: "Receiver dialects, comma-separated, used in turn (rfc6455,hixie76).") var dialects: String = "rfc6455"
+    @Option(help: "A second gateway of the same cluster: receivers and senders alternate between --url and this one.")
+    var url2: String?
+    @Option(help: "The second gateway's process id (its CPU per delivery).") var server2Pid: Int32?
+    @Option(help: "Redis's process id (its CPU per message).") var redisPid: Int32?
+    @Flag(help: "After the window, wait (at most 10 s) until every receiver has every message: missing then means lost, not late.")
+    var waitForAll = false
 
     func run() throws {
         let group = self.common.makeGroup()
         defer { try? group.syncShutdownGracefully() }
+        let second = try self.url2.map {
+            try BenchConnector(target: BenchTarget(url: $0), caPath: self.common.ca, subprotocols: self.common.subprotocol.map { [$0] } ?? [])
+        }
+        var watched: [BroadcastBench.Watched] = []
+        if second != nil, let pid = self.common.serverPid { watched.append(.init(label: "gateway 1", pid: pid, receiverParity: 0)) }
+        if let pid = self.server2Pid { watched.append(.init(label: "gateway 2", pid: pid, receiverParity: 1)) }
+        if let pid = self.redisPid { watched.append(.init(label: "redis", pid: pid, receiverParity: nil)) }
         try BroadcastBench.run(
-            connector: self.common.connector(), dialects: parseDialects(self.dialects), receivers: self.receivers,
+            connector: self.common.connector(), connector2: second, dialects: parseDialects(self.dialects), receivers: self.receivers,
             senders: self.senders, rate: self.rate, size: self.size, duration: self.common.duration,
-            serverPID: self.common.serverPid, group: group, commandLine: commandLineText()
+            serverPID: self.common.serverPid, watched: watched, waitForAll: self.waitForAll, group: group, commandLine: commandLineText()
         ).print()
     }
 }

@@ -1,3 +1,6 @@
+import Foundation
+import WSGateRedis
+
 /// The top level, listeners, TLS, admin and limits.
 extension ConfigDecoder {
     mutating func decodeConfiguration(_ root: YAMLNode) -> WSGateConfiguration? {
@@ -50,8 +53,7 @@ extension ConfigDecoder {
             case "log_format":
                 configuration.logFormat = self.readChoice(entry, as: LogFormat.self) ?? configuration.logFormat
             case "cluster":
-                self.report(.invalidValue(key: "cluster", reason: "cluster is not supported yet (rooms live in the "
-                                          + "process; remove the key)"), at: entry.keyLocation)
+                configuration.cluster = self.decodeCluster(entry)
             default:
                 break  // `limits` was read first; unknown keys were reported by `entries(of:)`.
             }
@@ -59,7 +61,76 @@ extension ConfigDecoder {
         if !entries.contains(where: { $0.key == "listeners" }) {
             self.report(.missingKey("listeners", in: ConfigurationSection.topLevel.displayName), at: root.location)
         }
+        if let cluster = configuration.cluster, let entry = entries.first(where: { $0.key == "cluster" }) {
+            let largest = configuration.routes.map(\.history).max() ?? 0
+            if largest > cluster.streamLength {
+                self.report(.invalidValue(key: "stream_length", reason: "\(cluster.streamLength) is less than the largest "
+                                          + "route history (\(largest))"), at: entry.value.location)
+            }
+        }
         return configuration
+    }
+
+    /// The `cluster` mapping: a Redis URL (required) and the limits of the cluster rooms.
+    mutating func decodeCluster(_ clusterEntry: YAMLMappingEntry) -> ClusterConfiguration? {
+        guard let entries = self.entries(of: clusterEntry.value, key: "cluster", section: .cluster) else {
+            return nil
+        }
+        var url: RedisURL? = nil
+        var cluster = ClusterConfiguration(redis: RedisURL(host: "127.0.0.1"))
+        var isValid = true
+        for entry in entries {
+            switch entry.key {
+            case "redis":
+                guard let text = self.readString(entry) else {
+                    isValid = false
+                    continue
+                }
+                do {
+                    url = try RedisURL(text)
+                } catch {
+                    self.report(.invalidValue(key: "redis", reason: error.description), at: entry.value.location)
+                    isValid = false
+                }
+            case "prefix":
+                if let prefix = self.readString(entry) {
+                    if prefix.contains(where: { $0 == " " || $0 == "\n" || $0 == "\r" || $0 == "\t" }) {
+                        self.report(.invalidValue(key: "prefix", reason: "a prefix has no white space"), at: entry.value.location)
+                        isValid = false
+                    } else {
+                        cluster.prefix = prefix
+                    }
+                } else {
+                    isValid = false
+                }
+            case "outage_queue":
+                cluster.outageQueue = self.readInteger(entry, section: .cluster) ?? cluster.outageQueue
+            case "stream_length":
+                cluster.streamLength = self.readInteger(entry, section: .cluster) ?? cluster.streamLength
+            case "tls_ca":
+                guard let path = self.readString(entry) else {
+                    isValid = false
+                    continue
+                }
+                let resolved = path.hasPrefix("/") ? path : self.baseDirectory + "/" + path
+                if FileManager.default.isReadableFile(atPath: resolved) {
+                    cluster.tlsCAPath = path
+                } else {
+                    self.report(.invalidValue(key: "tls_ca", reason: "cannot read '\(path)' (relative to \(self.baseDirectory))"), at: entry.value.location)
+                    isValid = false
+                }
+            default:
+                break
+            }
+        }
+        if !entries.contains(where: { $0.key == "redis" }) {
+            self.report(.missingKey("redis", in: ConfigurationSection.cluster.displayName), at: clusterEntry.value.location)
+        }
+        guard isValid, let url else {
+            return nil
+        }
+        cluster.redis = url
+        return cluster
     }
 
     /// Reports a second listener (or the admin listener) on an address already bound; port 0 may repeat.

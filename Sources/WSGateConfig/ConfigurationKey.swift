@@ -18,6 +18,8 @@ public enum ConfigurationSection: String, Sendable, CaseIterable {
     case auth
     /// A route's `auth.jwt` mapping.
     case jwt
+    /// The `cluster` mapping (rooms shared through Redis).
+    case cluster
 
     /// The name used in messages: `unknown key 'romm' in route`.
     public var displayName: String {
@@ -31,6 +33,7 @@ public enum ConfigurationSection: String, Sendable, CaseIterable {
         case .route: return "route"
         case .auth: return "route auth"
         case .jwt: return "route auth jwt"
+        case .cluster: return "cluster"
         }
     }
 
@@ -46,6 +49,7 @@ public enum ConfigurationSection: String, Sendable, CaseIterable {
         case .route: return "routes[]"
         case .auth: return "routes[].auth"
         case .jwt: return "routes[].auth.jwt"
+        case .cluster: return "cluster"
         }
     }
 }

@@ -13,8 +13,8 @@ public enum ConfigurationReference {
               "CIDRs whose `X-Forwarded-For` and PROXY headers are believed (`[127.0.0.1/32, 10.0.0.0/8]`)."),
         .init(.topLevel, "log_format", .choice(LogFormat.allCases.map(\.rawValue)), default: "text",
               "`json`: one JSON object per line (`time`, `level`, `event`, then the event's fields)."),
-        .init(.topLevel, "cluster", .unsupported, default: "none",
-              "Planned: rooms shared through Redis. Refused until it is built."),
+        .init(.topLevel, "cluster", .mapping, default: "none",
+              "Rooms shared by every wsgate on one Redis (see the Cluster section)."),
         .init(.listener, "bind", .hostPort, default: nil, "Address to listen on; port 0 picks a free port."),
         .init(.listener, "tls", .mapping, default: "none (plain)", "Terminate TLS on this listener."),
         .init(.listener, "proxy_protocol", .boolean, default: "false",
@@ -82,6 +82,15 @@ public enum ConfigurationReference {
               "The largest LZ77 window (9–15) the gateway compresses with; room routes always answer `server_no_context_takeover`."),
         .init(.route, "compression_min_bytes", .integer(minimum: 0), default: "64",
               "Messages shorter than this go out uncompressed."),
+        .init(.cluster, "redis", .string, default: nil,
+              "`redis://[user:password@]host:port[/db]` (`rediss://`: TLS); AUTH and SELECT are sent on connect."),
+        .init(.cluster, "prefix", .string, default: "wsgate", "Prefix of every Redis key and channel."),
+        .init(.cluster, "outage_queue", .integer(minimum: 1), default: "1000",
+              "Messages per room held while Redis is unreachable; past it the sender is closed 1013."),
+        .init(.cluster, "stream_length", .integer(minimum: 1), default: "1000",
+              "Messages kept in each room's stream (history and gap repair); at least the largest `history`."),
+        .init(.cluster, "tls_ca", .string, default: "system trust store",
+              "`rediss://`: PEM file of the CAs that sign Redis's certificate (checked against the URL's host)."),
     ]
 
     /// The keys a section accepts; a route also accepts the route-overridable `limits` keys.

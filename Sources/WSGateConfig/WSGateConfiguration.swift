@@ -20,6 +20,8 @@ public struct WSGateConfiguration: Sendable, Equatable {
     public var trustedProxies: [String] = []
     /// Key `routes`, in the order of the file. Default: none.
     public var routes: [RouteConfiguration]
+    /// Key `cluster`. Rooms shared through Redis. Default: none (rooms live in the process).
+    public var cluster: ClusterConfiguration?
 
     /// Creates a configuration.
     public init(
@@ -28,7 +30,8 @@ public struct WSGateConfiguration: Sendable, Equatable {
         limits: LimitsConfiguration = .defaults,
         drainTimeoutSeconds: Int = 10,
         logLevel: LogLevel = .info,
-        routes: [RouteConfiguration] = []
+        routes: [RouteConfiguration] = [],
+        cluster: ClusterConfiguration? = nil
     ) {
         self.listeners = listeners
         self.admin = admin
@@ -36,6 +39,7 @@ public struct WSGateConfiguration: Sendable, Equatable {
         self.drainTimeoutSeconds = drainTimeoutSeconds
         self.logLevel = logLevel
         self.routes = routes
+        self.cluster = cluster
     }
 
     /// One line for the log, e.g. `3 listeners, 5 routes, admin on 127.0.0.1:9901`.
@@ -47,6 +51,9 @@ public struct WSGateConfiguration: Sendable, Equatable {
         if let admin = self.admin {
             let host = admin.host.contains(":") ? "[\(admin.host)]" : admin.host
             parts.append("admin on \(host):\(admin.port)")
+        }
+        if let cluster = self.cluster {
+            parts.append("cluster on \(cluster.redis)")
         }
         return parts.joined(separator: ", ")
     }

@@ -101,11 +101,43 @@ import Testing
         ])
     }
 
-    @Test func clusterAndRouteDrainTimeoutAreRefused() {
+    @Test func aBadRedisURLAndRouteDrainTimeoutAreRefused() {
         let text = configuration(route: "    echo: true\n    drain_timeout_s: 5\n") + "cluster: { redis: x }\n"
         #expect(errorLines(text) == [
             "test.yaml:6:5: invalid value for 'drain_timeout_s': global only; set it under 'limits:'",
-            "test.yaml:7:1: invalid value for 'cluster': cluster is not supported yet (rooms live in the process; remove the key)",
+            "test.yaml:7:19: invalid value for 'redis': a Redis URL starts with redis:// or rediss:// (redis://[user:password@]host[:port][/db])",
+        ])
+    }
+
+    @Test func clusterIsDecodedWithItsDefaults() throws {
+        let text = configuration(route: "    room: lobby\n    history: 5\n") + "cluster: { redis: \"redis://u:p%40ss@127.0.0.1:6380/2\" }\n"
+        let cluster = try #require(try parse(text).cluster)
+        #expect(cluster.redis.host == "127.0.0.1")
+        #expect(cluster.redis.port == 6380)
+        #expect(cluster.redis.username == "u")
+        #expect(cluster.redis.password == "p@ss")
+        #expect(cluster.redis.database == 2)
+        #expect(cluster.prefix == "wsgate")
+        #expect(cluster.outageQueue == 1000)
+        #expect(cluster.streamLength == 1000)
+        let tls = configuration(route: "    echo: true\n") + "cluster:\n  redis: rediss://h:6379\n  prefix: gw\n  outage_queue: 5\n  stream_length: 50\n"
+        let other = try #require(try parse(tls).cluster)
+        #expect(other.redis.usesTLS)
+        #expect(other.prefix == "gw" && other.outageQueue == 5 && other.streamLength == 50)
+    }
+
+    @Test func clusterNeedsARedisURLAndAStreamAsLongAsTheLargestHistory() {
+        let missing = configuration(route: "    echo: true\n") + "cluster: { prefix: x, stream_lenght: 3 }\n"
+        #expect(errorLines(missing) == [
+            "test.yaml:6:10: missing key 'redis' in cluster",
+            "test.yaml:6:23: unknown key 'stream_lenght' in cluster (did you mean 'stream_length'?)",
+        ])
+        let ca = configuration(route: "    echo: true\n") + "cluster: { redis: \"rediss://h\", tls_ca: no/such/ca.pem }\n"
+        #expect(errorLines(ca).count == 1)
+        #expect(errorLines(ca).first?.hasPrefix("test.yaml:6:41: invalid value for 'tls_ca': cannot read 'no/such/ca.pem'") == true, "\(errorLines(ca))")
+        let short = configuration(route: "    room: lobby\n    history: 20\n") + "cluster: { redis: \"redis://h\", stream_length: 10 }\n"
+        #expect(errorLines(short) == [
+            "test.yaml:7:10: invalid value for 'stream_length': 10 is less than the largest route history (20)",
         ])
     }
 

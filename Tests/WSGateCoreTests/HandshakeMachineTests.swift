@@ -26,11 +26,15 @@ struct HandshakeMachineTests {
             compression: off
           - path: /room
             room: lobby
+          - path: /rooms/*
+            room: "*"
         """
 
-    private func machine(load: Int? = nil) throws -> HandshakeMachine {
+    private func machine(load: Int? = nil, preparesRooms: Bool = false) throws -> HandshakeMachine {
         let configuration = try ConfigLoader.parse(Self.yaml, file: "test.yaml")
-        return HandshakeMachine(environment: .init(routes: RouteTable(routes: configuration.routes), isTLS: false, routeLoad: { _ in load }))
+        return HandshakeMachine(
+            environment: .init(
+                routes: RouteTable(routes: configuration.routes), isTLS: false, routeLoad: { _ in load }, preparesRooms: preparesRooms))
     }
 
     private func head(_ text: String) throws -> HTTPRequestHead {
@@ -94,6 +98,41 @@ struct HandshakeMachineTests {
         #expect(String(buffer: response).contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"))
         #expect(upgrade.dialect == .rfc6455(version: 13))
         #expect(machine.acceptedRoute?.path == "/echo")
+    }
+
+    @Test func aClusterRoomIsPreparedBeforeThe101() throws {
+        let request = "GET /rooms/a HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        var local = try self.machine()
+        guard case .open = local.receivedHead(try self.head(request)) else {
+            Issue.record("in-process rooms open at once")
+            return
+        }
+        var machine = try self.machine(preparesRooms: true)
+        guard case .prepareRoom(let name) = machine.receivedHead(try self.head(request)) else {
+            Issue.record("a cluster room waits for its broker")
+            return
+        }
+        #expect(name == "a")
+        guard case .open(let upgrade, _) = machine.roomPrepared() else {
+            Issue.record("prepared: the WebSocket opens")
+            return
+        }
+        #expect(upgrade.match.roomName == "a")
+        var down = try self.machine(preparesRooms: true)
+        _ = down.receivedHead(try self.head(request))
+        guard case .refuse(let refusal, _, let dialect) = down.roomPreparationFailed(.clusterUnavailable) else {
+            Issue.record("expected a refusal")
+            return
+        }
+        #expect(refusal.status == 503)
+        #expect(refusal.reason == "cluster unavailable")
+        #expect(dialect == "rfc6455")
+        // Echo routes never wait for the cluster.
+        var echo = try self.machine(preparesRooms: true)
+        guard case .open = echo.receivedHead(try self.head(request.replacingOccurrences(of: "/rooms/a", with: "/echo"))) else {
+            Issue.record("echo opens at once")
+            return
+        }
     }
 
     @Test func anUpstreamThatFailsIsRefusedWithItsStatus() throws {

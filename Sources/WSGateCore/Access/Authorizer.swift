@@ -59,10 +59,12 @@ enum Authorizer {
         for name in ["Cookie", "Authorization", "Origin"] {
             if let value = head.first(name) { headers.append((name, value)) }
         }
+        let checked = grant
+        let verifiedClaims = claims
         return AuthRequestClient.ask(request, headers: headers, eventLoop: eventLoop).map { answer -> Result<AccessGrant, GatewayRefusal> in
             switch answer.status {
             case 200..<300:
-                return Self.resolveTarget(grant, access: access, route: route, head: head, claims: claims, named: answer.target ?? "")
+                return Self.resolveTarget(checked, access: access, route: route, head: head, claims: verifiedClaims, named: answer.target ?? "")
             case 401:
                 return .failure(.unauthorized(detail: "the auth server answered 401", challenge: BearerChallenge.missingToken, metric: "auth_denied"))
             case 403:

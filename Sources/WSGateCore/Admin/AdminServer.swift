@@ -25,10 +25,29 @@ enum AdminServer {
 
     /// The body of `/rooms`.
     static func roomsJSON(_ gateway: Gateway) -> String {
-        let items = gateway.rooms.snapshot().map { room in
-            "{\"room\":\(Self.jsonString(room.name)),\"members\":\(room.members),\"messages\":\(room.messages)}"
+        let local = gateway.rooms.snapshot()
+        guard let cluster = gateway.rooms.clusterMembers else {
+            let items = local.map { room in
+                "{\"room\":\(Self.jsonString(room.name)),\"members\":\(room.members),\"messages\":\(room.messages)}"
+            }
+            return "[" + items.joined(separator: ",") + "]\n"
+        }
+        // Cluster: members here and in the whole cluster (as the last heartbeat counted them).
+        var rooms: [String: (members: Int, messages: UInt64)] = [:]
+        for room in local { rooms[room.name] = (room.members, room.messages) }
+        for name in cluster.keys where rooms[name] == nil { rooms[name] = (0, 0) }
+        let items = rooms.keys.sorted().map { name in
+            let room = rooms[name]!
+            let total = max(cluster[name] ?? 0, room.members)
+            return "{\"room\":\(Self.jsonString(name)),\"members\":\(room.members),\"cluster_members\":\(total),\"messages\":\(room.messages)}"
         }
         return "[" + items.joined(separator: ",") + "]\n"
+    }
+
+    /// The body of `/healthz`: `ok`, and the cluster's state on a second line.
+    static func healthText(_ gateway: Gateway) -> String {
+        guard let isUp = gateway.rooms.clusterIsUp else { return "ok\n" }
+        return "ok\ncluster: \(isUp ? "up" : "down")\n"
     }
 
     static func jsonString(_ text: String) -> String {
@@ -90,7 +109,7 @@ final class AdminHandler: ChannelInboundHandler {
         }
         let (contentType, body): (String, String)
         switch head.path {
-        case "/healthz": (contentType, body) = ("text/plain; charset=utf-8", "ok\n")
+        case "/healthz": (contentType, body) = ("text/plain; charset=utf-8", AdminServer.healthText(gateway))
         case "/metrics": (contentType, body) = ("text/plain; version=0.0.4; charset=utf-8", AdminServer.prometheusText(gateway))
         case "/rooms": (contentType, body) = ("application/json", AdminServer.roomsJSON(gateway))
         default: return GatewayRefusal.noRoute(path: head.path).response()

@@ -102,6 +102,22 @@ public final class GatewayMetrics: Sendable {
     public let upstreamConnects: MetricCell
     /// Upstream connects that failed.
     public let upstreamFailures: MetricCell
+    /// 1 while the cluster's Redis is reachable (cluster mode only).
+    public let clusterUp: MetricCell
+    /// Connections to Redis made (the first and every reconnect).
+    public let clusterConnects: MetricCell
+    /// Messages published through Redis.
+    public let clusterPublishes: MetricCell
+    /// Messages from Redis dropped as already delivered.
+    public let clusterDuplicates: MetricCell
+    /// Gaps read back from a room's stream.
+    public let clusterGapRepairs: MetricCell
+    /// Members closed with 1012 room state lost.
+    public let clusterStateLostCloses: MetricCell
+    /// Senders closed with 1013 when the outage queue was full.
+    public let clusterQueueFullCloses: MetricCell
+    /// Room epochs rotated after Redis came back with older data.
+    public let clusterEpochRotations: MetricCell
     /// Rooms that exist, set when `/metrics` is read.
     let rooms: CoreMetrics.Gauge
     /// Handshake refusals by reason (the HTTP status, or `tls`, `timeout`, ...).
@@ -135,6 +151,14 @@ public final class GatewayMetrics: Sendable {
         self.upstreamConnects = MetricCell(counter: "wsgate_upstream_connects_total", factory: factory)
         self.upstreamFailures = MetricCell(counter: "wsgate_upstream_failures_total", factory: factory)
         self.rooms = CoreMetrics.Gauge(label: "wsgate_rooms", factory: factory)
+        self.clusterUp = MetricCell(gauge: "wsgate_cluster_up", factory: factory)
+        self.clusterConnects = MetricCell(counter: "wsgate_cluster_connects_total", factory: factory)
+        self.clusterPublishes = MetricCell(counter: "wsgate_cluster_publishes_total", factory: factory)
+        self.clusterDuplicates = MetricCell(counter: "wsgate_cluster_duplicates_total", factory: factory)
+        self.clusterGapRepairs = MetricCell(counter: "wsgate_cluster_gap_repairs_total", factory: factory)
+        self.clusterStateLostCloses = MetricCell(counter: "wsgate_cluster_state_lost_closes_total", factory: factory)
+        self.clusterQueueFullCloses = MetricCell(counter: "wsgate_cluster_queue_full_closes_total", factory: factory)
+        self.clusterEpochRotations = MetricCell(counter: "wsgate_cluster_epoch_rotations_total", factory: factory)
     }
 
     /// The cells for a dialect label and TLS flag.

@@ -43,6 +43,8 @@ public enum GatewayRefusal: Error, Equatable, Sendable {
     case tooManyRequests(detail: String, retryAfterSeconds: Int?, metric: String)
     /// The auth server failed or did not answer in time: fail closed (503).
     case authUnavailable(detail: String)
+    /// A room handshake while the cluster's Redis is unreachable (503).
+    case clusterUnavailable
 
     /// The status code.
     public var status: Int {
@@ -57,7 +59,7 @@ public enum GatewayRefusal: Error, Equatable, Sendable {
         case .noRoute, .fileNotFound: return 404
         case .originRefused: return 403
         case .missingOrigin, .upgradeOnStaticRoute, .forbiddenPath: return 400
-        case .full, .shuttingDown: return 503
+        case .full, .shuttingDown, .clusterUnavailable: return 503
         case .upgradeRequired: return 426
         case .methodNotAllowed: return 405
         case .fileTooLarge: return 500
@@ -98,6 +100,7 @@ public enum GatewayRefusal: Error, Equatable, Sendable {
         case .shuttingDown: return "shutting down"
         case .unauthorized(let detail, _, _), .forbidden(let detail, _), .tooManyRequests(let detail, _, _), .authUnavailable(let detail):
             return detail
+        case .clusterUnavailable: return "cluster unavailable"
         }
     }
 

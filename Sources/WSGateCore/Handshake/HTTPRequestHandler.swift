@@ -32,7 +32,8 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         self.machine = HandshakeMachine(
             environment: .init(
                 routes: runtime.routes, isTLS: info.isTLS, routeLoad: { runtime.routeConnections[$0]?.load },
-                needsAuthorization: { route in runtime.access[route.path] != nil }))
+                needsAuthorization: { route in runtime.access[route.path] != nil },
+                preparesRooms: runtime.rooms.needsPreparation))
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -83,7 +84,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .awaitingKey3:
             self.buffered = incoming
             self.takeKey3(context: context)
-        case .authorizing, .connectingUpstream, .responding:
+        case .authorizing, .connectingUpstream, .preparingRoom, .responding:
             self.buffered = incoming  // early frames: kept for the WebSocket once it opens
         case .upgraded:
             context.fireChannelRead(Self.wrapInboundOut(incoming))
@@ -109,6 +110,8 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             self.authorize(context: context, upgrade: upgrade)
         case .connectUpstream(let host, let port, let timeoutMs):
             self.connectUpstream(context: context, host: host, port: port, timeoutMs: timeoutMs)
+        case .prepareRoom(let name):
+            self.prepareRoom(context: context, name: name)
         case .sendHeadAwaitKey3(let responseHead):
             self.hasSentHead = true
             context.writeAndFlush(Self.wrapOutboundOut(responseHead), promise: nil)
@@ -199,6 +202,31 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
     }
 
+    /// Cluster rooms: the gateway subscribes to the room and reads its top offset before the 101
+    /// (docs/SPEC.md "Cluster"). A client that leaves meanwhile costs nothing more.
+    private func prepareRoom(context: ChannelHandlerContext, name: String) {
+        self.readsPaused = true
+        context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
+        let history = self.runtime.historyLimit(room: name, default: self.machine.acceptedRoute?.history ?? 0)
+        self.runtime.rooms.prepare(room: name, historyLimit: history, on: context.eventLoop)
+            .assumeIsolated().whenComplete { result in
+                guard case .preparingRoom = self.machine.state else { return }
+                switch result {
+                case .success:
+                    // Reading again: hixie-76's key3 may still be on its way (the WebSocket, opened
+                    // synchronously below otherwise, takes anything read later).
+                    self.readsPaused = false
+                    context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+                    self.perform(self.machine.roomPrepared(), context: context)
+                case .failure:
+                    self.perform(self.machine.roomPreparationFailed(.clusterUnavailable), context: context)
+                }
+            }
+    }
+
+    /// Whether autoRead was turned off for an asynchronous step (turned on again when the WebSocket opens).
+    private var readsPaused = false
+
     /// The upstream connected for this handshake, until a bridge takes it.
     private var pendingUpstream: Channel?
     /// Whether the hixie-76 101 head went out (a refusal can no longer be an HTTP answer).
@@ -271,7 +299,14 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             logger: self.info.logger)
         if let expiresAt = upgrade.grant?.expiresAt { self.closeWhenTokenExpires(context: context, at: expiresAt) }
         do {
-            try context.pipeline.syncOperations.addHandlers(handlers, position: .after(self))
+            // One by one, each after the one before: `addHandlers(_:position: .after)` adds them in
+            // reverse, so the session's `handlerAdded` (a room's history replay) would write before
+            // the frame handler is in place.
+            var anchor: ChannelHandler = self
+            for handler in handlers {
+                try context.pipeline.syncOperations.addHandler(handler, position: .after(anchor))
+                anchor = handler
+            }
         } catch {
             // Usually the client left during the handshake; anything else is our fault.
             if context.channel.isActive {
@@ -285,6 +320,8 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         context.flush()
         if route.isUpstream {
+            context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+        } else if self.readsPaused {
             context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
         }
         if let rest = self.buffered, rest.readableBytes > 0 {

@@ -20,6 +20,8 @@ struct HandshakeMachine {
         var routeLoad: (String) -> Int?
         /// Whether a route checks its handshakes before the 101 (`auth`, `targets`).
         var needsAuthorization: (RouteConfiguration) -> Bool = { _ in false }
+        /// Whether room handshakes wait for the room's broker first (cluster rooms).
+        var preparesRooms = false
     }
 
     /// An upgrade accepted so far: what is opened once every step has passed.
@@ -48,6 +50,8 @@ struct HandshakeMachine {
         case authorizing(Upgrade)
         /// Waiting for the upstream's connection (autoRead off; early bytes are kept).
         case connectingUpstream(Upgrade)
+        /// Waiting for the room's broker: subscribed, top offset read (autoRead off; early bytes kept).
+        case preparingRoom(Upgrade)
         /// hixie-76: the 101 head went out; waiting for the 8 bytes of key3.
         case awaitingKey3(Upgrade)
         /// A plain HTTP answer or a refusal is being written; the connection closes after it.
@@ -67,6 +71,8 @@ struct HandshakeMachine {
         case authorize(Upgrade)
         /// Connect to the upstream, then report with `upstreamConnected` or `upstreamFailed`.
         case connectUpstream(host: String, port: Int, timeoutMs: Int)
+        /// Ready the room with its broker, then report with `roomPrepared` or `roomPreparationFailed`.
+        case prepareRoom(name: String)
         /// hixie-76: write this 101 head now, then feed key3 to `receivedKey3` when it is in.
         case sendHeadAwaitKey3(ByteBuffer)
         /// Write `response`, install the WebSocket pipeline for `upgrade`, and step aside.
@@ -172,6 +178,18 @@ struct HandshakeMachine {
         return self.refuse(refusal, upgrade.head, upgrade.dialect.label)
     }
 
+    /// The room's broker is ready for the member.
+    mutating func roomPrepared() -> Action {
+        guard case .preparingRoom(let upgrade) = self.state else { preconditionFailure("no room preparation pending") }
+        return self.respond(upgrade)
+    }
+
+    /// The room's broker could not be readied (503 cluster unavailable).
+    mutating func roomPreparationFailed(_ refusal: GatewayRefusal) -> Action {
+        guard case .preparingRoom(let upgrade) = self.state else { preconditionFailure("no room preparation pending") }
+        return self.refuse(refusal, upgrade.head, upgrade.dialect.label)
+    }
+
     /// hixie-76's 8 key bytes are in.
     mutating func receivedKey3(_ key3: [UInt8]) -> Action {
         guard case .awaitingKey3(let upgrade) = self.state else { preconditionFailure("key3 not awaited") }
@@ -190,7 +208,8 @@ struct HandshakeMachine {
 
     // MARK: Steps
 
-    /// The steps that may wait, in order: the access check, the upstream connect, then the answer.
+    /// The steps that may wait, in order: the access check, the upstream connect or the room's
+    /// preparation, then the answer.
     private mutating func proceed(_ upgrade: Upgrade) -> Action {
         self.acceptedRoute = upgrade.match.route
         if self.environment.needsAuthorization(upgrade.match.route) {
@@ -212,6 +231,9 @@ struct HandshakeMachine {
             }
             self.state = .connectingUpstream(upgrade)
             return .connectUpstream(host: target.host, port: target.port, timeoutMs: route.connectTimeoutMs)
+        case .room where self.environment.preparesRooms:
+            self.state = .preparingRoom(upgrade)
+            return .prepareRoom(name: upgrade.match.roomName ?? "")
         default:
             return self.respond(upgrade)
         }

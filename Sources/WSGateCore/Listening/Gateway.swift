@@ -17,6 +17,8 @@ public final class Gateway: @unchecked Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let ownsGroup: Bool
     private let threadPool: NIOThreadPool
+    /// The cluster's broker, with `cluster:` (fixed at start: a reload does not change it).
+    private let cluster: RedisBroker?
     private let connections = ConnectionTracker()
     private let clientLimits = ClientLimits()
     private let logger: Logger
@@ -52,7 +54,14 @@ public final class Gateway: @unchecked Sendable {
         self.ownsGroup = eventLoopGroup == nil
         self.threadPool = NIOThreadPool(numberOfThreads: 2)
         self.threadPool.start()
-        self.rooms = RoomRegistry(metrics: self.metrics)
+        if let cluster = configuration.cluster {
+            let broker = RedisBroker(configuration: cluster, eventLoop: self.group.next(), metrics: self.metrics, logger: logger)
+            self.cluster = broker
+            self.rooms = RoomRegistry(metrics: self.metrics, broker: broker)
+        } else {
+            self.cluster = nil
+            self.rooms = RoomRegistry(metrics: self.metrics)
+        }
         self.runtime = GatewayRuntime(
             configuration: configuration, rooms: self.rooms, metrics: self.metrics, logger: logger,
             threadPool: self.threadPool, connections: self.connections, clientLimits: self.clientLimits, previous: nil)
@@ -80,12 +89,16 @@ public final class Gateway: @unchecked Sendable {
 
     /// Binds every listener and the admin endpoint.
     public func start() throws {
+        self.cluster?.start()
         try self.openListeners(for: self.configuration)
     }
 
     /// Applies a new configuration to new connections; existing connections keep theirs.
     public func reload(_ configuration: WSGateConfiguration) throws {
         try ListenerSecurity.prepare(configuration)
+        if configuration.cluster != self.configuration.cluster {
+            self.logger.warning("the cluster settings changed: they take effect at the next start")
+        }
         // Certificates are read again even at unchanged paths (renewed in place). All of them are
         // read before anything is swapped: one unusable file refuses the whole reload.
         let kept = self.lock.withLock { self.securities }
@@ -133,6 +146,7 @@ public final class Gateway: @unchecked Sendable {
             done.cancel()
         }
         try? admin?.close().wait()
+        self.cluster?.stop()
         try? self.threadPool.syncShutdownGracefully()
         if self.ownsGroup { try? self.group.syncShutdownGracefully() }
         self.logger.info("stopped")

@@ -7,6 +7,13 @@ protocol RoomMemberSink: AnyObject {
     func roomWrite(_ frame: ByteBuffer)
     /// Flushes what `roomWrite` wrote. On the member's event loop only.
     func roomFlush()
+    /// The room's broker closes the member (cluster: 1012 room state lost, 1013 queue full): it
+    /// leaves the room and is closed in its dialect. On the member's event loop only.
+    func roomClose(code: WebSocketCloseCode, reason: String)
+}
+
+extension RoomMemberSink {
+    func roomClose(code: WebSocketCloseCode, reason: String) {}
 }
 
 /// A member of a room: who it is, where it lives, and how it wants messages.

@@ -37,6 +37,23 @@ public final class RoomRegistry: @unchecked Sendable {  // `rooms` is guarded by
         return room
     }
 
+    /// Whether room handshakes wait for `prepare` (cluster rooms).
+    var needsPreparation: Bool { self.broker.needsPreparation }
+
+    /// Readies room `name` for a member about to join (cluster: subscribed, top offset read).
+    func prepare(room name: String, historyLimit: Int, on eventLoop: EventLoop) -> EventLoopFuture<Void> {
+        self.broker.prepare(room: name, historyLimit: historyLimit, on: eventLoop)
+    }
+
+    /// The cluster's broker, when rooms are shared through Redis.
+    var cluster: RedisBroker? { self.broker as? RedisBroker }
+
+    /// Whether Redis is reachable (nil without a cluster).
+    public var clusterIsUp: Bool? { self.cluster.map(\.isAvailable) }
+
+    /// Members per room in the whole cluster (nil without a cluster).
+    public var clusterMembers: [String: Int]? { self.cluster?.clusterMembers }
+
     /// Publishes a member's message to its room, through the room's broker.
     func publish(_ message: GatewayMessage, from member: RoomMember, in room: Room) {
         room.ordering.publish(message, from: member.id, room: room)
@@ -46,6 +63,7 @@ public final class RoomRegistry: @unchecked Sendable {  // `rooms` is guarded by
     func leave(_ member: RoomMember, room: Room) {
         self.lock.withLock {
             room.leave(member)
+            room.ordering.leave(member, room: room)
             if room.isDisposable, self.rooms[room.name] === room {
                 self.rooms.removeValue(forKey: room.name)
             }

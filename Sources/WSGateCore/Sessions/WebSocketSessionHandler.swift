@@ -140,6 +140,22 @@ final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink {
         context.flush()
     }
 
+    func roomClose(code: WebSocketCloseCode, reason: String) {
+        guard let context = self.context else { return }
+        self.queued.removeAll()
+        self.queuedBytes = 0
+        guard let member = self.member, member.sink != nil else { return }  // closed already
+        if case .room(let name, _, _, _) = self.target {
+            self.logger.info("room member closed", metadata: ["wsgate.room": "\(name)", "wsgate.code": "\(code.rawValue)", "wsgate.reason": "\(reason)"])
+        }
+        member.sink = nil
+        if let room = self.room {
+            self.room = nil
+            self.rooms.leave(member, room: room)
+        }
+        context.triggerUserOutboundEvent(WebSocketCloseRequest(code: code, reason: reason), promise: nil)
+    }
+
     /// Moves queued frames into the channel while it takes them.
     private func drainQueue(context: ChannelHandlerContext) {
         guard !self.queued.isEmpty else { return }
