@@ -278,18 +278,18 @@ struct ClusterEndToEndTests {
         let gateways = try (0..<2).map { _ in try Support.gateway(redisPort: redis.port) }
         defer { for gateway in gateways { gateway.stop() } }
         let first = try await Support.member(port: gateways[0].port, dialect: .rfc6455, path: "/town")
-        #expect(try await first.nextText() == "* a member joined town (1 now)")
+        #expect(try await first.nextText() == "* an RFC 6455 member joined town (1 now)")
         let second = try await Support.member(port: gateways[1].port, dialect: .hixie76, path: "/town")
         first.send("hello")
         let seen = await Support.collectAll([first, second], count: 2)
-        #expect(seen[0].messages == ["* a member joined town (1 now)", "hello"], "the other gateway's notice, in its place")
-        #expect(seen[1].messages == ["* a member joined town (1 now)", "hello"])
+        #expect(seen[0].messages == ["* a hixie-76 member joined town (1 now)", "hello"], "the other gateway's notice, in its place")
+        #expect(seen[1].messages == ["* a hixie-76 member joined town (1 now)", "hello"])
         try await second.close()
-        #expect(try await first.nextText() == "* a member left town (0 now)")
+        #expect(try await first.nextText() == "* a hixie-76 member left town (0 now)")
         // History replays messages, never notices.
         let third = try await Support.member(port: gateways[1].port, dialect: .rfc6455, path: "/town")
         let replay = await Support.collect(third, count: 2)
-        #expect(replay.messages == ["hello", "* a member joined town (1 now)"], "\(replay.messages)")
+        #expect(replay.messages == ["hello", "* an RFC 6455 member joined town (1 now)"], "\(replay.messages)")
         try? await first.close()
         try? await third.close()
     }

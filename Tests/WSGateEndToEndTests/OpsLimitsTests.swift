@@ -59,7 +59,7 @@ struct OpsLimitsTests {
         }
         answering.start()
         let ping = silent.readFrame(timeout: 3, answerPings: false)
-        #expect(ping?.opcode == 0x9, "a ping after ping_interval_s")
+        #expect(ping?.opcode == 0x9, "a ping after ping_interval_s; got \(ping.map { "opcode \($0.opcode) code \($0.closeCode.map(String.init) ?? "-") \(String(decoding: $0.payload.dropFirst(2), as: UTF8.self))" } ?? "nothing")")
         let close = silent.readFrame(timeout: 3, answerPings: false)
         #expect(close?.opcode == 0x8)
         #expect(close?.closeCode == 1001, "no pong: closed 1001")
