@@ -8,15 +8,19 @@ struct BenchConnector {
     let target: BenchTarget
     let tls: TLSContext?
     let subprotocols: [String]
+    /// permessage-deflate to offer on RFC 6455 connections (`--compression`); `nil`: none.
+    let compression: PerMessageDeflateClientOffer?
 
-    init(target: BenchTarget, caPath: String, subprotocols: [String] = []) throws {
+    init(target: BenchTarget, caPath: String, subprotocols: [String] = [], compression: PerMessageDeflateClientOffer? = nil) throws {
         self.target = target
         self.subprotocols = subprotocols
+        self.compression = compression
         self.tls = target.isTLS ? try TLSContext.client(trustedCAPath: caPath, verifyPeer: true, alpn: ["http/1.1"]) : nil
     }
 
     func connect(
-        dialect: ClientDialect, path: String? = nil, sourceAddress: String? = nil, on eventLoop: EventLoop,
+        dialect: ClientDialect, path: String? = nil, sourceAddress: String? = nil, counter: WireByteCounter? = nil,
+        on eventLoop: EventLoop,
         onMessage: @escaping @Sendable (GatewayMessage) -> Void, onClose: @escaping @Sendable (WebSocketCloseCode?, String?) -> Void = { _, _ in }
     ) -> EventLoopFuture<WebSocketClient> {
         var configuration = WebSocketClientConfiguration(
@@ -26,6 +30,8 @@ struct BenchConnector {
         configuration.subprotocols = self.subprotocols
         configuration.sourceAddress = sourceAddress
         configuration.maxMessageSize = 64 << 20
+        configuration.wireCounter = counter
+        if case .rfc6455 = dialect { configuration.compression = self.compression }
         return WebSocketClient.connect(configuration, on: eventLoop, onMessage: onMessage, onClose: onClose)
     }
 

@@ -21,14 +21,16 @@ enum BroadcastBench {
 
     static func run(
         connector: BenchConnector, dialects: [ClientDialect], receivers: Int, senders: Int, rate: Double, size: Int,
-        duration: Double, serverPID: Int32?, group: EventLoopGroup, commandLine: String
+        payload kind: BenchPayloadKind = .plain, duration: Double, serverPID: Int32?, group: EventLoopGroup, commandLine: String
     ) throws -> BenchReport {
         let allocator = ByteBufferAllocator()
         let states = (0..<receivers).map { _ in ReceiverState() }
         let measuring = NIOLockedValueBox(false)
+        let receiverCounter = WireByteCounter()
+        let senderCounter = WireByteCounter()
         let receiverClients = try connector.connectMany(count: receivers, group: group) { index, loop in
             let state = states[index]
-            return connector.connect(dialect: dialects[index % dialects.count], on: loop) { message in
+            return connector.connect(dialect: dialects[index % dialects.count], counter: receiverCounter, on: loop) { message in
                 guard measuring.withLockedValue({ $0 }), let header = BenchPayload.read(message.payload) else { return }
                 state.received += 1
                 _ = state.histogram.record(NIODeadline.now().uptimeNanoseconds &- header.sentAt)
@@ -42,11 +44,13 @@ enum BroadcastBench {
             }
         }
         let senderClients = try connector.connectMany(count: senders, group: group) { _, loop in
-            connector.connect(dialect: .rfc6455(version: 13), on: loop) { _ in }
+            connector.connect(dialect: .rfc6455(version: 13), counter: senderCounter, on: loop) { _ in }
         }
         Thread.sleep(forTimeInterval: 0.5)  // let joins settle
+        let negotiated = (receiverClients + senderClients).filter { $0.negotiatedCompression != nil }.count
         measuring.withLockedValue { $0 = true }
         let before = serverPID.flatMap(ProcessSample.read)
+        let wireBefore = (received: receiverCounter.bytesRead, sent: senderCounter.bytesWritten)
         let perSender = rate / Double(senders)
         let sent = NIOLockedValueBox([Int](repeating: 0, count: senders))
         let start = NIODeadline.now()
@@ -67,7 +71,7 @@ enum BroadcastBench {
                 var wrote = false
                 while sequence < due {
                     sequence += 1
-                    let payload = BenchPayload.make(sender: index, sequence: sequence, size: size, allocator: allocator)
+                    let payload = BenchPayload.make(sender: index, sequence: sequence, size: size, kind: kind, allocator: allocator)
                     client.send(.text(payload), flush: false)
                     wrote = true
                 }
@@ -80,6 +84,7 @@ enum BroadcastBench {
         let after = serverPID.flatMap(ProcessSample.read)
         Thread.sleep(forTimeInterval: 1.0)  // deliveries in flight at the deadline
         measuring.withLockedValue { $0 = false }
+        let wireAfter = (received: receiverCounter.bytesRead, sent: senderCounter.bytesWritten)
         for task in tasks { task.cancel() }
         let totalSent = sent.withLockedValue { $0.reduce(0, +) }
         // Read each receiver's state on its own event loop.
@@ -104,12 +109,21 @@ enum BroadcastBench {
         report.add("receivers", "receivers", Double(receivers), format: "%.0f")
         report.add("senders", "senders", Double(senders), format: "%.0f")
         report.add("offered rate (msg/s)", "rate", rate, format: "%.0f")
+        report.add("message size (B)", "size", Double(size), format: "%.0f")
+        report.add("payload (0 plain, 1 json)", "payload_json", kind == .json ? 1 : 0, format: "%.0f")
+        report.add("connections that negotiated compression", "compressed_connections", Double(negotiated), format: "%.0f")
         report.add("messages sent", "sent", Double(totalSent), format: "%.0f")
         report.add("deliveries", "deliveries", Double(received), format: "%.0f")
         report.add("deliveries/s", "deliveries_per_s", Double(received) / duration, format: "%.0f")
         report.add("missing", "missing", Double(missing), format: "%.0f")
         report.add("duplicate or out of order", "duplicate_or_reordered", Double(duplicates), format: "%.0f")
         report.add("gaps", "gaps", Double(gaps), format: "%.0f")
+        if received > 0 {
+            report.add("wire bytes received per delivery", "wire_rx_bytes_per_delivery", Double(wireAfter.received - wireBefore.received) / Double(received))
+        }
+        if totalSent > 0 {
+            report.add("wire bytes sent per message", "wire_tx_bytes_per_msg", Double(wireAfter.sent - wireBefore.sent) / Double(totalSent))
+        }
         report.addLatency(histogram)
         report.addServer(before: before, after: after, units: [("delivery", Double(received))], connections: 0)
         return report

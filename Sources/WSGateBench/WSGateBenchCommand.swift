@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NIOPosix
 import WSGateClient
+import WSGateWire
 
 /// `wsgate-bench`: a load generator for wsgate (and its peers), RFC 6455 and hixie-76, ws:// and
 /// wss://, loopback only. Every run stops by itself, prints the exact command line, a table, and
@@ -35,6 +36,12 @@ struct CommonOptions: ParsableArguments {
     @Option(help: "Subprotocol to offer (Sec-WebSocket-Protocol), e.g. lws-mirror-protocol. Default: none.")
     var subprotocol: String?
 
+    @Flag(help: "Offer permessage-deflate (RFC 7692) with client_max_window_bits on RFC 6455 connections; messages of 64 bytes or more go out compressed when it is negotiated.")
+    var compression = false
+
+    @Option(help: "With --compression: the client_max_window_bits to offer, 9...15 (15 offers it without a value).")
+    var clientMaxWindowBits: Int = 15
+
     /// The client's event loops. Also keeps message-sized buffers in glibc's heap (as `wsgate` does at
     /// start) so that the client does not pay a fresh mmap, page faults and zeroing per large frame.
     func makeGroup() -> MultiThreadedEventLoopGroup {
@@ -42,7 +49,20 @@ struct CommonOptions: ParsableArguments {
         _ = glibcMallopt(-1, 32 << 20)  // M_TRIM_THRESHOLD (malloc.h)
         return MultiThreadedEventLoopGroup(numberOfThreads: self.threads)
     }
-    func connector() throws -> BenchConnector { try BenchConnector(target: BenchTarget(url: self.url), caPath: self.ca, subprotocols: self.subprotocol.map { [$0] } ?? []) }
+    func connector() throws -> BenchConnector {
+        guard (9...15).contains(self.clientMaxWindowBits) else { throw BenchError("--client-max-window-bits must be 9...15") }
+        return try BenchConnector(
+            target: BenchTarget(url: self.url), caPath: self.ca, subprotocols: self.subprotocol.map { [$0] } ?? [],
+            compression: self.compression ? PerMessageDeflateClientOffer(clientMaxWindowBits: self.clientMaxWindowBits) : nil)
+    }
+}
+
+extension BenchPayloadKind: ExpressibleByArgument {}
+
+/// `--payload`, for the modes that send timed messages.
+struct PayloadOptions: ParsableArguments {
+    @Option(help: "Message content: plain (numbers, then x padding) or json (chat-like JSON text of --size bytes).")
+    var payload: BenchPayloadKind = .plain
 }
 
 /// glibc's `mallopt` (malloc.h is not part of the Glibc module).
@@ -64,13 +84,14 @@ struct Echo: ParsableCommand {
     @Option(help: "Message size, bytes.") var size: Int = 64
     @Option(help: "Messages in flight per connection.") var inFlight: Int = 1
     @Option(help: "rfc6455 or hixie76.") var dialect: String = "rfc6455"
+    @OptionGroup var payload: PayloadOptions
 
     func run() throws {
         let group = self.common.makeGroup()
         defer { try? group.syncShutdownGracefully() }
         try EchoBench.run(
             connector: self.common.connector(), dialect: ClientDialect(benchName: self.dialect), connections: self.connections,
-            size: self.size, inFlight: self.inFlight, duration: self.common.duration, serverPID: self.common.serverPid,
+            size: self.size, payload: self.payload.payload, inFlight: self.inFlight, duration: self.common.duration, serverPID: self.common.serverPid,
             group: group, commandLine: commandLineText()
         ).print()
     }
@@ -84,13 +105,14 @@ struct Broadcast: ParsableCommand {
     @Option(help: "Total messages per second offered.") var rate: Double = 2000
     @Option(help: "Message size, bytes.") var size: Int = 64
     @Option(help: "Receiver dialects, comma-separated, used in turn (rfc6455,hixie76).") var dialects: String = "rfc6455"
+    @OptionGroup var payload: PayloadOptions
 
     func run() throws {
         let group = self.common.makeGroup()
         defer { try? group.syncShutdownGracefully() }
         try BroadcastBench.run(
             connector: self.common.connector(), dialects: parseDialects(self.dialects), receivers: self.receivers,
-            senders: self.senders, rate: self.rate, size: self.size, duration: self.common.duration,
+            senders: self.senders, rate: self.rate, size: self.size, payload: self.payload.payload, duration: self.common.duration,
             serverPID: self.common.serverPid, group: group, commandLine: commandLineText()
         ).print()
     }
@@ -102,13 +124,15 @@ struct Idle: ParsableCommand {
     @Option(help: "Connections.") var connections: Int = 10000
     @Option(help: "Dialects, comma-separated, used in turn (rfc6455,hixie76).") var dialects: String = "rfc6455,hixie76"
     @Option(help: "Spread source addresses over this many of 127.0.0.2, 127.0.0.3, ...") var sourceAddresses: Int = 8
+    @Option(help: "After connecting, each connection sends one JSON message of this many bytes and waits for one back (an echo route; with --compression both go compressed), then all idle; 0: none.")
+    var warmSize: Int = 0
 
     func run() throws {
         let group = self.common.makeGroup()
         defer { try? group.syncShutdownGracefully() }
         try IdleBench.run(
             connector: self.common.connector(), dialects: parseDialects(self.dialects), connections: self.connections,
-            sourceAddresses: self.sourceAddresses, hold: self.common.duration, serverPID: self.common.serverPid,
+            sourceAddresses: self.sourceAddresses, warmSize: self.warmSize, hold: self.common.duration, serverPID: self.common.serverPid,
             group: group, commandLine: commandLineText()
         ).print()
     }
