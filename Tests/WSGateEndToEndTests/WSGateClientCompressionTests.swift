@@ -268,6 +268,46 @@ final class WSGateClientCompressionTests {
         }
     }
 
+    /// A 101 accepting `permessage-deflate` followed at once by one server frame with RSV1 whose
+    /// payload is `bytes` deflated (no tail), text or binary.
+    static func answerThenCompressedFrame(_ request: String, extensions: String?, bytes: [UInt8], opcode: RFC6455FrameEncoder.Opcode) -> [UInt8] {
+        let frame = RFC6455FrameEncoder.compressedMessageFrame(opcode: opcode, message: ByteBuffer(bytes: bytes), deflater: Deflater())
+        return Self.answer(request, extensions: extensions) + Array(frame.readableBytesView)
+    }
+
+    @Test func aCompressedTextThatIsNotUTF8OnceInflatedClosesWith1007() async throws {
+        let server = try LegacyCannedServer {
+            Self.answerThenCompressedFrame($0, extensions: "permessage-deflate", bytes: Array(repeating: 0xFF, count: 200), opcode: .text)
+        }
+        defer { server.stop() }
+        let client = try await AsyncWebSocketClient.connect(Self.configuration(port: server.port, path: "/"))
+        #expect(client.client.negotiatedCompression == PerMessageDeflateParameters())
+        let close = try await client.closeEvent()
+        #expect(close.code == .invalidPayload)
+    }
+
+    @Test func aCompressedBinaryFromACannedServerIsInflated() async throws {
+        let payload = Array(Self.json(bytes: 3000).utf8)
+        let server = try LegacyCannedServer {
+            Self.answerThenCompressedFrame($0, extensions: "permessage-deflate", bytes: payload, opcode: .binary)
+        }
+        defer { server.stop() }
+        let client = try await AsyncWebSocketClient.connect(Self.configuration(port: server.port, path: "/"))
+        #expect(try await client.next() == .binary(ByteBuffer(bytes: payload)))
+    }
+
+    @Test func rsv1WithoutNegotiatedCompressionClosesWith1002() async throws {
+        let server = try LegacyCannedServer {
+            Self.answerThenCompressedFrame($0, extensions: nil, bytes: Array("hello hello hello".utf8), opcode: .text)
+        }
+        defer { server.stop() }
+        // Offered, but the server did not accept: RSV1 is then a protocol error (RFC 6455 section 5.2).
+        let client = try await AsyncWebSocketClient.connect(Self.configuration(port: server.port, path: "/"))
+        #expect(client.client.negotiatedCompression == nil)
+        let close = try await client.closeEvent()
+        #expect(close.code == .protocolError)
+    }
+
     @Test func anAnswerWithoutAnOfferFailsTheHandshake() async throws {
         let server = try LegacyCannedServer { Self.answer($0, extensions: "permessage-deflate") }
         defer { server.stop() }
