@@ -13,6 +13,11 @@ import WSGateWire
 /// own rules (accept value, MD5 token, status line, Origin and Location), not by what wsgate sends.
 ///
 /// Hixie has no binary frames: `send(.binary(...))` on a hixie connection sends base64 text.
+///
+/// permessage-deflate (RFC 7692, RFC 6455 only) is offered when `configuration.compression` is set;
+/// `negotiatedCompression` says what the server accepted. Then compressed messages are inflated
+/// (bounded by `maxMessageSize`) and messages of `compressionMinBytes` or more are sent compressed
+/// when that makes them shorter; zlib state is allocated on the first compressed message each way.
 public final class WebSocketClient: Sendable {
     /// The connection's channel (TLS, if any, sits below the frame handlers).
     public let channel: Channel
