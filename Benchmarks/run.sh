@@ -5,12 +5,17 @@
 #   RUNS=1 DURATION=2 bash Benchmarks/run.sh echo broadcast   # a quick look at some scenarios
 #
 # Scenarios (arguments; default all): echo, broadcast (2,000 msg/s), broadcast100 (100 msg/s),
-# idle, bridge, wss. Each server is started alone, its PID handed to `wsgate-bench --server-pid`,
+# idle, bridge, wss, deflate (not in the default list). Each server is started alone, its PID handed to `wsgate-bench --server-pid`,
 # RUNS runs made, and the server stopped. Every run appends one JSON line to
 # Benchmarks/results/<date>.jsonl: {"scenario","server","run","client_cpu_s","client_wall_s",
 # "result": <wsgate-bench's JSON line>}. Nothing here leaves loopback.
 # echo also runs c-epoll-floor (Benchmarks/peers/c-epoll-ws-echo.c), a minimal hand-written C
 # WebSocket echo server: not a peer, the floor of server CPU per message any server can reach here.
+# deflate: permessage-deflate on and off with 1 KiB JSON-like text (--payload json): wsgate's
+# 200-member room at 2,000 msg/s and at 500 msg/s (server CPU and wire bytes per delivery), /echo with context
+# takeover (64 connections), 2,000 idle connections with and without it, 500 that each sent and
+# received one compressed message; then the room with node ws (perMessageDeflate) and python
+# websockets (compression on, its default), started with --deflate.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -61,7 +66,8 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 OFF=${PORT_OFFSET:-0}
 declare -A PORT=([wsgate]=$((18080 + OFF)) [node-ws]=$((18081 + OFF)) [python-websockets]=$((18082 + OFF))
     [python-websockets-uvloop]=$((18082 + OFF)) [libwebsockets]=$((18083 + OFF)) [hummingbird]=$((18084 + OFF))
-    [websockify]=$((18085 + OFF)) [c-epoll-floor]=$((18086 + OFF)))
+    [websockify]=$((18085 + OFF)) [c-epoll-floor]=$((18086 + OFF))
+    [node-ws-deflate]=$((18081 + OFF)) [python-websockets-deflate]=$((18082 + OFF)))
 WSS_PORT=$((18443 + OFF))
 UPSTREAM_PORT=$((17001 + OFF))
 RAW_PORT=$((17002 + OFF))
@@ -90,6 +96,8 @@ start_server() { # name
     node-ws) NODE_PATH=/usr/share/nodejs exec node "$BENCH_DIR/peers/node-ws-server.js" "$port" ;;
     python-websockets) exec /usr/bin/python3 "$BENCH_DIR/peers/python-websockets-server.py" "$port" ;;
     python-websockets-uvloop) exec /usr/bin/python3 "$BENCH_DIR/peers/python-websockets-server.py" "$port" --uvloop ;;
+    node-ws-deflate) NODE_PATH=/usr/share/nodejs exec node "$BENCH_DIR/peers/node-ws-server.js" "$port" --deflate ;;
+    python-websockets-deflate) exec /usr/bin/python3 "$BENCH_DIR/peers/python-websockets-server.py" "$port" --deflate ;;
     libwebsockets) exec libwebsockets-test-server --port="$port" -d 1 ;;
     hummingbird) exec "$HUMMINGBIRD" "$port" ;;
     websockify) exec /usr/bin/python3 /usr/bin/websockify "127.0.0.1:$port" "127.0.0.1:$UPSTREAM_PORT" ;;
@@ -250,6 +258,43 @@ for scenario in "${SCENARIOS[@]}"; do
             done
         done
         stop_server
+        ;;
+    deflate)
+        # Every run on a fresh server (idle measures RSS growth); "-z" marks runs with compression.
+        room="broadcast --receivers 200 --senders 1 --rate 2000 --size 1024 --payload json"
+        for run in $(seq 1 "$RUNS"); do
+            for z in "" "--compression"; do
+                tag=${z:+-z}
+                start_server wsgate || continue
+                bench_run "deflate-room$tag" wsgate "$run" "$BENCH" $room --url "ws://127.0.0.1:$SERVER_PORT/rooms/bench" $z \
+                    --duration "$DURATION" --server-pid "$SERVER_PID"
+                stop_server
+                # At 2,000 msg/s with compression the bench, inflating 400,000 messages/s, is the limit
+                # here; at 500 msg/s on 2 client threads it keeps up, for a like-for-like server figure.
+                start_server wsgate || continue
+                bench_run "deflate-room500$tag" wsgate "$run" "$BENCH" ${room/--rate 2000/--rate 500} --threads 2 \
+                    --url "ws://127.0.0.1:$SERVER_PORT/rooms/bench" $z --duration "$DURATION" --server-pid "$SERVER_PID"
+                stop_server
+                start_server wsgate || continue
+                bench_run "deflate-echo$tag" wsgate "$run" "$BENCH" echo --url "ws://127.0.0.1:$SERVER_PORT/echo" --connections 64 \
+                    --size 1024 --payload json $z --duration "$DURATION" --server-pid "$SERVER_PID"
+                stop_server
+                start_server wsgate || continue
+                bench_run "deflate-idle$tag" wsgate "$run" "$BENCH" idle --url "ws://127.0.0.1:$SERVER_PORT/echo" --connections 2000 \
+                    --dialects rfc6455 $z --duration 3 --server-pid "$SERVER_PID"
+                stop_server
+                start_server wsgate || continue
+                bench_run "deflate-warm$tag" wsgate "$run" "$BENCH" idle --url "ws://127.0.0.1:$SERVER_PORT/echo" --connections 500 \
+                    --dialects rfc6455 --warm-size 1024 $z --duration 3 --server-pid "$SERVER_PID"
+                stop_server
+            done
+            for s in node-ws-deflate python-websockets-deflate; do
+                start_server "$s" || continue
+                bench_run deflate-room-z "$s" "$run" "$BENCH" $room --url "ws://127.0.0.1:$SERVER_PORT/rooms/bench" --compression \
+                    --duration "$DURATION" --server-pid "$SERVER_PID"
+                stop_server
+            done
+        done
         ;;
     *) echo "unknown scenario $scenario" ;;
     esac

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Benchmarks/run.sh's Python `websockets` peer (Debian python3-websockets 10.4): /echo sends every
 message back; /rooms/<name> sends every message to every member of that room, sender included,
-through websockets.broadcast. Usage: python-websockets-server.py PORT [--uvloop]"""
+through websockets.broadcast. Usage: python-websockets-server.py PORT [--uvloop] [--deflate]
+--deflate: permessage-deflate on, as websockets does by default (12-bit windows, memLevel 5)."""
 import asyncio
 import sys
 
@@ -30,10 +31,10 @@ async def handler(ws, path):
         await ws.close(1008, "no such route")
 
 
-async def main(port):
-    async with websockets.serve(handler, "127.0.0.1", port, compression=None, max_size=64 << 20,
+async def main(port, deflate):
+    async with websockets.serve(handler, "127.0.0.1", port, compression="deflate" if deflate else None, max_size=64 << 20,
                                 ping_interval=None, max_queue=1024):
-        print(f"python-websockets listening on 127.0.0.1:{port}", flush=True)
+        print(f"python-websockets listening on 127.0.0.1:{port}" + (" (permessage-deflate)" if deflate else ""), flush=True)
         await asyncio.Future()
 
 
@@ -42,4 +43,4 @@ if __name__ == "__main__":
     if "--uvloop" in sys.argv:
         import uvloop
         uvloop.install()
-    asyncio.run(main(port))
+    asyncio.run(main(port, "--deflate" in sys.argv))

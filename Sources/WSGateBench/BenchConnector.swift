@@ -10,16 +10,23 @@ struct BenchConnector {
     let subprotocols: [String]
     /// Extra request headers on every handshake (e.g. `Authorization: Bearer ...`).
     let headers: [(String, String)]
+    /// permessage-deflate to offer on RFC 6455 connections (`--compression`); `nil`: none.
+    let compression: PerMessageDeflateClientOffer?
 
-    init(target: BenchTarget, caPath: String, subprotocols: [String] = [], headers: [(String, String)] = []) throws {
+    init(
+        target: BenchTarget, caPath: String, subprotocols: [String] = [], headers: [(String, String)] = [],
+        compression: PerMessageDeflateClientOffer? = nil
+    ) throws {
         self.target = target
         self.subprotocols = subprotocols
         self.headers = headers
+        self.compression = compression
         self.tls = target.isTLS ? try TLSContext.client(trustedCAPath: caPath, verifyPeer: true, alpn: ["http/1.1"]) : nil
     }
 
     func connect(
-        dialect: ClientDialect, path: String? = nil, sourceAddress: String? = nil, on eventLoop: EventLoop,
+        dialect: ClientDialect, path: String? = nil, sourceAddress: String? = nil, counter: WireByteCounter? = nil,
+        on eventLoop: EventLoop,
         onMessage: @escaping @Sendable (GatewayMessage) -> Void, onClose: @escaping @Sendable (WebSocketCloseCode?, String?) -> Void = { _, _ in }
     ) -> EventLoopFuture<WebSocketClient> {
         var configuration = WebSocketClientConfiguration(
@@ -30,6 +37,8 @@ struct BenchConnector {
         configuration.sourceAddress = sourceAddress
         configuration.extraHeaders = self.headers
         configuration.maxMessageSize = 64 << 20
+        configuration.wireCounter = counter
+        if case .rfc6455 = dialect { configuration.compression = self.compression }
         return WebSocketClient.connect(configuration, on: eventLoop, onMessage: onMessage, onClose: onClose)
     }
 

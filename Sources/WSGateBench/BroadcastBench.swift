@@ -36,16 +36,18 @@ enum BroadcastBench {
 
     static func run(
         connector: BenchConnector, connector2: BenchConnector? = nil, dialects: [ClientDialect], receivers: Int, senders: Int,
-        rate: Double, size: Int, duration: Double, serverPID: Int32?, watched: [Watched] = [], waitForAll: Bool = false,
-        group: EventLoopGroup, commandLine: String
+        rate: Double, size: Int, payload kind: BenchPayloadKind = .plain, duration: Double, serverPID: Int32?, watched: [Watched] = [],
+        waitForAll: Bool = false, group: EventLoopGroup, commandLine: String
     ) throws -> BenchReport {
         let connectors = [connector] + (connector2.map { [$0] } ?? [])
         let allocator = ByteBufferAllocator()
         let states = (0..<receivers).map { _ in ReceiverState() }
         let measuring = NIOLockedValueBox(false)
+        let receiverCounter = WireByteCounter()
+        let senderCounter = WireByteCounter()
         let receiverClients = try connector.connectMany(count: receivers, group: group) { index, loop in
             let state = states[index]
-            return connectors[index % connectors.count].connect(dialect: dialects[index % dialects.count], on: loop) { message in
+            return connectors[index % connectors.count].connect(dialect: dialects[index % dialects.count], counter: receiverCounter, on: loop) { message in
                 guard let header = BenchPayload.read(message.payload) else { return }
                 state.orderHash = (state.orderHash ^ (UInt64(header.sender) << 48 | header.sequence)) &* 0x100_0000_01b3
                 state.orderCount += 1
@@ -63,12 +65,14 @@ enum BroadcastBench {
             }
         }
         let senderClients = try connector.connectMany(count: senders, group: group) { index, loop in
-            connectors[index % connectors.count].connect(dialect: .rfc6455(version: 13), on: loop) { _ in }
+            connectors[index % connectors.count].connect(dialect: .rfc6455(version: 13), counter: senderCounter, on: loop) { _ in }
         }
         Thread.sleep(forTimeInterval: 0.5)  // let joins settle
+        let negotiated = (receiverClients + senderClients).filter { $0.negotiatedCompression != nil }.count
         measuring.withLockedValue { $0 = true }
         let before = serverPID.flatMap(ProcessSample.read)
         let watchedBefore = watched.map { ProcessSample.read(pid: $0.pid) }
+        let wireBefore = (received: receiverCounter.bytesRead, sent: senderCounter.bytesWritten)
         let perSender = rate / Double(senders)
         let sent = NIOLockedValueBox([Int](repeating: 0, count: senders))
         let start = NIODeadline.now()
@@ -89,7 +93,7 @@ enum BroadcastBench {
                 var wrote = false
                 while sequence < due {
                     sequence += 1
-                    let payload = BenchPayload.make(sender: index, sequence: sequence, size: size, allocator: allocator)
+                    let payload = BenchPayload.make(sender: index, sequence: sequence, size: size, kind: kind, allocator: allocator)
                     client.send(.text(payload), flush: false)
                     wrote = true
                 }
@@ -118,6 +122,7 @@ enum BroadcastBench {
             }
         }
         measuring.withLockedValue { $0 = false }
+        let wireAfter = (received: receiverCounter.bytesRead, sent: senderCounter.bytesWritten)
         // Read each receiver's state on its own event loop.
         var received = 0
         var duplicates = 0
@@ -144,6 +149,9 @@ enum BroadcastBench {
         report.add("receivers", "receivers", Double(receivers), format: "%.0f")
         report.add("senders", "senders", Double(senders), format: "%.0f")
         report.add("offered rate (msg/s)", "rate", rate, format: "%.0f")
+        report.add("message size (B)", "size", Double(size), format: "%.0f")
+        report.add("payload (0 plain, 1 json)", "payload_json", kind == .json ? 1 : 0, format: "%.0f")
+        report.add("connections that negotiated compression", "compressed_connections", Double(negotiated), format: "%.0f")
         report.add("messages sent", "sent", Double(totalSent), format: "%.0f")
         report.add("deliveries", "deliveries", Double(received), format: "%.0f")
         report.add("deliveries/s", "deliveries_per_s", Double(received) / duration, format: "%.0f")
@@ -156,6 +164,12 @@ enum BroadcastBench {
             let common = orders.map(\.count).min() ?? 0
             let differing = orders.filter { Array($0.prefix(common)) != Array(orders[0].prefix(common)) }.count
             report.add("receivers whose order differs", "order_differs", Double(differing), format: "%.0f")
+        }
+        if received > 0 {
+            report.add("wire bytes received per delivery", "wire_rx_bytes_per_delivery", Double(wireAfter.received - wireBefore.received) / Double(received))
+        }
+        if totalSent > 0 {
+            report.add("wire bytes sent per message", "wire_tx_bytes_per_msg", Double(wireAfter.sent - wireBefore.sent) / Double(totalSent))
         }
         report.addLatency(histogram)
         report.addServer(before: before, after: after, units: [("delivery", Double(received))], connections: 0)

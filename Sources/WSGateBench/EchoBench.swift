@@ -10,7 +10,7 @@ import WSGateWire
 /// against an echo route, for `duration` seconds.
 enum EchoBench {
     static func run(
-        connector: BenchConnector, dialect: ClientDialect, connections: Int, size: Int, inFlight: Int,
+        connector: BenchConnector, dialect: ClientDialect, connections: Int, size: Int, payload kind: BenchPayloadKind = .plain, inFlight: Int,
         duration: Double, serverPID: Int32?, group: EventLoopGroup, commandLine: String
     ) throws -> BenchReport {
         final class State: @unchecked Sendable {
@@ -21,17 +21,18 @@ enum EchoBench {
             var deadline = NIODeadline.distantFuture
         }
         let state = State()
-        let useText = dialect.isHixie
+        let useText = dialect.isHixie || kind == .json
+        let counter = WireByteCounter()
         let clientsByIndex = NIOLockedValueBox<[Int: WebSocketClient]>([:])
         let allocator = ByteBufferAllocator()
         @Sendable func send(_ index: Int, sequence: UInt64) {
             guard let client = clientsByIndex.withLockedValue({ $0[index] }) else { return }
-            let payload = BenchPayload.make(sender: index, sequence: sequence, size: size, allocator: allocator)
+            let payload = BenchPayload.make(sender: index, sequence: sequence, size: size, kind: kind, allocator: allocator)
             client.send(useText ? .text(payload) : .binary(payload))
         }
         let clients = try connector.connectMany(count: connections, group: group) { index, loop in
             let sequence = NIOLoopBoundBox.makeBoxSendingValue(UInt64(0), eventLoop: loop)  // messages run on `loop`
-            return connector.connect(dialect: dialect, on: loop) { message in
+            return connector.connect(dialect: dialect, counter: counter, on: loop) { message in
                 guard let header = BenchPayload.read(message.payload) else { return }
                 let now = NIODeadline.now()
                 state.lock.withLock {
@@ -47,7 +48,9 @@ enum EchoBench {
             }
         }
         clientsByIndex.withLockedValue { for (index, client) in clients.enumerated() { $0[index] = client } }
+        let negotiated = clients.filter { $0.negotiatedCompression != nil }.count
         let before = serverPID.flatMap(ProcessSample.read)
+        let wireBefore = (read: counter.bytesRead, written: counter.bytesWritten)
         let start = NIODeadline.now()
         state.lock.withLock {
             state.isMeasuring = true
@@ -58,6 +61,7 @@ enum EchoBench {
         }
         Thread.sleep(forTimeInterval: duration)
         let after = serverPID.flatMap(ProcessSample.read)
+        let wireAfter = (read: counter.bytesRead, written: counter.bytesWritten)
         let (received, histogram) = state.lock.withLock { () -> (Int, Histogram<UInt64>) in
             state.isMeasuring = false
             return (state.received, state.histogram)
@@ -67,8 +71,14 @@ enum EchoBench {
         var report = BenchReport(mode: "echo", commandLine: commandLine, seconds: duration)
         report.add("connections", "connections", Double(connections), format: "%.0f")
         report.add("message size (B)", "size", Double(size), format: "%.0f")
+        report.add("payload (0 plain, 1 json)", "payload_json", kind == .json ? 1 : 0, format: "%.0f")
+        report.add("connections that negotiated compression", "compressed_connections", Double(negotiated), format: "%.0f")
         report.add("messages echoed", "messages", Double(received), format: "%.0f")
         report.add("messages/s", "messages_per_s", Double(received) / duration, format: "%.0f")
+        if received > 0 {
+            report.add("wire bytes received per message", "wire_rx_bytes_per_msg", Double(wireAfter.read - wireBefore.read) / Double(received))
+            report.add("wire bytes sent per message", "wire_tx_bytes_per_msg", Double(wireAfter.written - wireBefore.written) / Double(received))
+        }
         report.addLatency(histogram)
         report.addServer(before: before, after: after, units: [("msg", Double(received))], connections: 0)
         return report

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NIOPosix
 import WSGateClient
+import WSGateWire
 
 /// `wsgate-bench`: a load generator for wsgate (and its peers), RFC 6455 and hixie-76, ws:// and
 /// wss://, loopback only. Every run stops by itself, prints the exact command line, a table, and
@@ -38,6 +39,12 @@ struct CommonOptions: ParsableArguments {
     @Option(name: .customLong("header"), help: "An extra request header, `Name: value` (repeatable), e.g. an Authorization token.")
     var headers: [String] = []
 
+    @Flag(help: "Offer permessage-deflate (RFC 7692) with client_max_window_bits on RFC 6455 connections; messages of 64 bytes or more go out compressed when it is negotiated.")
+    var compression = false
+
+    @Option(help: "With --compression: the client_max_window_bits to offer, 9...15 (15 offers it without a value).")
+    var clientMaxWindowBits: Int = 15
+
     /// The client's event loops. Also keeps message-sized buffers in glibc's heap (as `wsgate` does at
     /// start) so that the client does not pay a fresh mmap, page faults and zeroing per large frame.
     func makeGroup() -> MultiThreadedEventLoopGroup {
@@ -50,8 +57,19 @@ struct CommonOptions: ParsableArguments {
             guard let colon = line.firstIndex(of: ":") else { return nil }
             return (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
         }
-        return try BenchConnector(target: BenchTarget(url: self.url), caPath: self.ca, subprotocols: self.subprotocol.map { [$0] } ?? [], headers: headers)
+        guard (9...15).contains(self.clientMaxWindowBits) else { throw BenchError("--client-max-window-bits must be 9...15") }
+        return try BenchConnector(
+            target: BenchTarget(url: self.url), caPath: self.ca, subprotocols: self.subprotocol.map { [$0] } ?? [], headers: headers,
+            compression: self.compression ? PerMessageDeflateClientOffer(clientMaxWindowBits: self.clientMaxWindowBits) : nil)
     }
+}
+
+extension BenchPayloadKind: ExpressibleByArgument {}
+
+/// `--payload`, for the modes that send timed messages.
+struct PayloadOptions: ParsableArguments {
+    @Option(help: "Message content: plain (numbers, then x padding) or json (chat-like JSON text of --size bytes).")
+    var payload: BenchPayloadKind = .plain
 }
 
 /// glibc's `mallopt` (malloc.h is not part of the Glibc module).
@@ -73,13 +91,14 @@ struct Echo: ParsableCommand {
     @Option(help: "Message size, bytes.") var size: Int = 64
     @Option(help: "Messages in flight per connection.") var inFlight: Int = 1
     @Option(help: "rfc6455 or hixie76.") var dialect: String = "rfc6455"
+    @OptionGroup var payload: PayloadOptions
 
     func run() throws {
         let group = self.common.makeGroup()
         defer { try? group.syncShutdownGracefully() }
         try EchoBench.run(
             connector: self.common.connector(), dialect: ClientDialect(benchName: self.dialect), connections: self.connections,
-            size: self.size, inFlight: self.inFlight, duration: self.common.duration, serverPID: self.common.serverPid,
+            size: self.size, payload: self.payload.payload, inFlight: self.inFlight, duration: self.common.duration, serverPID: self.common.serverPid,
             group: group, commandLine: commandLineText()
         ).print()
     }
@@ -99,6 +118,7 @@ struct Broadcast: ParsableCommand {
     @Option(help: "Redis's process id (its CPU per message).") var redisPid: Int32?
     @Flag(help: "After the window, wait (at most 10 s) until every receiver has every message: missing then means lost, not late.")
     var waitForAll = false
+    @OptionGroup var payload: PayloadOptions
 
     func run() throws {
         let group = self.common.makeGroup()
@@ -112,7 +132,7 @@ struct Broadcast: ParsableCommand {
         if let pid = self.redisPid { watched.append(.init(label: "redis", pid: pid, receiverParity: nil)) }
         try BroadcastBench.run(
             connector: self.common.connector(), connector2: second, dialects: parseDialects(self.dialects), receivers: self.receivers,
-            senders: self.senders, rate: self.rate, size: self.size, duration: self.common.duration,
+            senders: self.senders, rate: self.rate, size: self.size, payload: self.payload.payload, duration: self.common.duration,
             serverPID: self.common.serverPid, watched: watched, waitForAll: self.waitForAll, group: group, commandLine: commandLineText()
         ).print()
     }
@@ -124,13 +144,15 @@ struct Idle: ParsableCommand {
     @Option(help: "Connections.") var connections: Int = 10000
     @Option(help: "Dialects, comma-separated, used in turn (rfc6455,hixie76).") var dialects: String = "rfc6455,hixie76"
     @Option(help: "Spread source addresses over this many of 127.0.0.2, 127.0.0.3, ...") var sourceAddresses: Int = 8
+    @Option(help: "After connecting, each connection sends one JSON message of this many bytes and waits for one back (an echo route; with --compression both go compressed), then all idle; 0: none.")
+    var warmSize: Int = 0
 
     func run() throws {
         let group = self.common.makeGroup()
         defer { try? group.syncShutdownGracefully() }
         try IdleBench.run(
             connector: self.common.connector(), dialects: parseDialects(self.dialects), connections: self.connections,
-            sourceAddresses: self.sourceAddresses, hold: self.common.duration, serverPID: self.common.serverPid,
+            sourceAddresses: self.sourceAddresses, warmSize: self.warmSize, hold: self.common.duration, serverPID: self.common.serverPid,
             group: group, commandLine: commandLineText()
         ).print()
     }

@@ -26,6 +26,14 @@ struct ClientCloseRequest: Sendable {
     var reason: String?
 }
 
+/// Asks an RFC 6455 client's frame handler to encode and send a message (sent with
+/// `triggerUserOutboundEvent` when permessage-deflate is in use, so that the compressor runs on
+/// the event loop, in the order messages are sent).
+struct ClientSendRequest: Sendable {
+    var message: GatewayMessage
+    var flush: Bool
+}
+
 /// A random RFC 6455 masking key (section 5.3: fresh for each frame, from a strong source).
 @inline(__always)
 func makeMaskingKey() -> (UInt8, UInt8, UInt8, UInt8) {

@@ -6,6 +6,7 @@ import WSGateWire
 struct ClientHandshakeResult: Sendable {
     var subprotocol: String?
     var headers: [(String, String)]
+    var compression: PerMessageDeflateParameters?
 }
 
 /// Sends the opening handshake as soon as the channel is active (over TLS, `TLSHandler` holds it
@@ -72,9 +73,9 @@ final class ClientHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
         if response.status != 101 {
             response.body = String(buffer: leftover)
         }
-        let subprotocol: String?
+        let agreement: ClientHandshakeRequest.Agreement
         do {
-            subprotocol = try self.request.validate(response)
+            agreement = try self.request.validate(response)
         } catch {
             return self.fail(error, context: context)
         }
@@ -83,10 +84,14 @@ final class ClientHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
         let handlers: [ChannelHandler]
         switch configuration.dialect {
         case .rfc6455:
+            // A compressed frame may be a little longer than the message it inflates to.
+            let frameLimit = agreement.compression == nil
+                ? configuration.maxMessageSize : RFC6455ClientFrameHandler.wireLimit(configuration.maxMessageSize)
             handlers = [
-                ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: min(configuration.maxMessageSize, Int(UInt32.max)))),
+                ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: min(frameLimit, Int(UInt32.max)))),
                 RFC6455ClientFrameHandler(
-                    maxMessageSize: configuration.maxMessageSize, closeTimeout: configuration.closeTimeout, callbacks: self.callbacks),
+                    maxMessageSize: configuration.maxMessageSize, closeTimeout: configuration.closeTimeout, callbacks: self.callbacks,
+                    compression: agreement.compression, compressionMinBytes: configuration.compressionMinBytes),
             ]
         case .hixie75, .hixie76:
             handlers = [
@@ -103,7 +108,9 @@ final class ClientHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
             context.close(promise: nil)
             return
         }
-        self.promise.succeed(ClientHandshakeResult(subprotocol: subprotocol, headers: response.headers.map { ($0.name, $0.value) }))
+        self.promise.succeed(ClientHandshakeResult(
+            subprotocol: agreement.subprotocol, headers: response.headers.map { ($0.name, $0.value) },
+            compression: agreement.compression))
         if leftover.readableBytes > 0 {
             context.fireChannelRead(Self.wrapInboundOut(leftover))
             context.fireChannelReadComplete()

@@ -28,6 +28,9 @@ struct ClientHandshakeRequest {
             if !configuration.subprotocols.isEmpty {
                 head += "Sec-WebSocket-Protocol: \(configuration.subprotocols.joined(separator: ", "))\r\n"
             }
+            if let offer = configuration.compression {
+                head += "Sec-WebSocket-Extensions: \(PerMessageDeflateNegotiation.clientOffer(offer))\r\n"
+            }
             for (name, value) in configuration.extraHeaders { head += "\(name): \(value)\r\n" }
             head += "\r\n"
             self.bytes = ByteBuffer(string: head)
@@ -59,8 +62,14 @@ struct ClientHandshakeRequest {
     /// The bytes after the head of a 101 that belong to the handshake.
     var tokenLength: Int { self.expectedToken == nil ? 0 : 16 }
 
-    /// Checks a 101 answer; returns the negotiated subprotocol.
-    func validate(_ response: ClientHandshakeResponse) throws(WebSocketClientError) -> String? {
+    /// What a valid 101 answer agreed on.
+    struct Agreement {
+        var subprotocol: String?
+        var compression: PerMessageDeflateParameters?
+    }
+
+    /// Checks a 101 answer; returns the negotiated subprotocol and compression.
+    func validate(_ response: ClientHandshakeResponse) throws(WebSocketClientError) -> Agreement {
         guard response.status == 101 else {
             throw .handshakeRefused(status: response.status, statusLine: response.statusLine, body: response.body)
         }
@@ -76,19 +85,37 @@ struct ClientHandshakeRequest {
             guard accept == expected else {
                 throw .invalidHandshakeResponse("Sec-WebSocket-Accept is \(accept), expected \(expected)")
             }
-            if let extensions = response.first("Sec-WebSocket-Extensions"), !extensions.isEmpty {
-                throw .invalidHandshakeResponse("extension \(extensions) was not offered")
+            let compression = try self.validateExtensions(response)
+            guard let subprotocol = response.first("Sec-WebSocket-Protocol") else {
+                return Agreement(subprotocol: nil, compression: compression)
             }
-            guard let subprotocol = response.first("Sec-WebSocket-Protocol") else { return nil }
             guard self.configuration.subprotocols.contains(subprotocol) else {
                 throw .invalidHandshakeResponse("subprotocol \(subprotocol) was not offered")
             }
-            return subprotocol
+            return Agreement(subprotocol: subprotocol, compression: compression)
         case .hixie76:
-            return try self.validateHixie(
-                response, statusLine: "HTTP/1.1 101 WebSocket Protocol Handshake", prefix: "Sec-WebSocket-")
+            return Agreement(subprotocol: try self.validateHixie(
+                response, statusLine: "HTTP/1.1 101 WebSocket Protocol Handshake", prefix: "Sec-WebSocket-"))
         case .hixie75:
-            return try self.validateHixie(response, statusLine: "HTTP/1.1 101 Web Socket Protocol Handshake", prefix: "WebSocket-")
+            return Agreement(subprotocol: try self.validateHixie(
+                response, statusLine: "HTTP/1.1 101 Web Socket Protocol Handshake", prefix: "WebSocket-"))
+        }
+    }
+
+    /// RFC 6455 section 4.1 (client requirement 5, extensions not offered) and RFC 7692 section 7.1:
+    /// no `Sec-WebSocket-Extensions` means no compression; one without an offer, or that breaks the
+    /// offer's rules, fails the handshake. Several header lines are one list (RFC 7230 section 3.2.2).
+    private func validateExtensions(_ response: ClientHandshakeResponse) throws(WebSocketClientError) -> PerMessageDeflateParameters? {
+        let lines = response.headers.filter { $0.name.lowercased() == "sec-websocket-extensions" }.map(\.value)
+        let value = lines.joined(separator: ", ")
+        guard value.contains(where: { $0 != " " && $0 != "\t" && $0 != "," }) else { return nil }
+        guard let offer = self.configuration.compression else {
+            throw .invalidHandshakeResponse("extension \(value) was not offered")
+        }
+        do {
+            return try PerMessageDeflateNegotiation.acceptResponse(value, offered: offer)
+        } catch {
+            throw .compressionResponseRejected(header: value, reason: error)
         }
     }
 

@@ -9,6 +9,15 @@ import WSGateWire
 /// Outbound it passes already encoded (masked) frames through while open and refuses them once a
 /// close was sent. A masked frame from the server, or any rule the assembler enforces, fails the
 /// connection with the code the assembler names (1002, 1007, 1009).
+///
+/// With permessage-deflate negotiated (RFC 7692), frames with RSV1 are accepted: a compressed
+/// message is inflated by an `Inflater` for the server's direction, bounded by `maxMessageSize`
+/// (1009 beyond it, 1007 for data that does not inflate), and a text message is UTF-8 checked
+/// after inflation. Messages sent as `ClientSendRequest` events of `compressionMinBytes` or more go
+/// out compressed by a `Deflater` for the client's direction when that makes the frame shorter;
+/// otherwise plain, and then the compressor's window, which now holds bytes the server never saw,
+/// is dropped (unless it is reset per message anyway). zlib state exists only from the first
+/// compressed message in each direction.
 final class RFC6455ClientFrameHandler: ChannelDuplexHandler {
     typealias InboundIn = WebSocketFrame
     typealias InboundOut = Never
@@ -21,10 +30,36 @@ final class RFC6455ClientFrameHandler: ChannelDuplexHandler {
     private var closeTimer: Scheduled<Void>?
     private let callbacks: ClientCallbacks
 
-    init(maxMessageSize: Int, closeTimeout: TimeAmount, callbacks: ClientCallbacks) {
-        self.assembler = RFC6455MessageAssembler(maxMessageSize: maxMessageSize, requiresMasking: false)
+    private let maxMessageSize: Int
+    private let compression: PerMessageDeflateParameters?
+    private let compressionMinBytes: Int
+    /// Created on the first compressed message in each direction.
+    private var inflater: Inflater?
+    private var deflater: Deflater?
+
+    /// The zlib memory the connection holds now (0 until it first compresses or inflates).
+    var zlibMemoryBytes: Int { (self.inflater?.zlibMemoryBytes ?? 0) + (self.deflater?.zlibMemoryBytes ?? 0) }
+
+    init(
+        maxMessageSize: Int, closeTimeout: TimeAmount, callbacks: ClientCallbacks,
+        compression: PerMessageDeflateParameters? = nil, compressionMinBytes: Int = 64
+    ) {
+        self.assembler = RFC6455MessageAssembler(
+            maxMessageSize: maxMessageSize,
+            maxCompressedSize: compression == nil ? nil : Self.wireLimit(maxMessageSize),
+            requiresMasking: false, acceptsCompressed: compression != nil)
         self.closeTimeout = closeTimeout
         self.callbacks = callbacks
+        self.maxMessageSize = maxMessageSize
+        self.compression = compression
+        self.compressionMinBytes = compressionMinBytes
+    }
+
+    /// The largest compressed message accepted for `limit` inflated bytes: DEFLATE's stored blocks
+    /// add 5 bytes per 64 KiB, so an incompressible message compresses to a little more.
+    static func wireLimit(_ limit: Int) -> Int {
+        let (sum, overflow) = limit.addingReportingOverflow(limit / 16 + 1024)
+        return overflow ? Int.max : sum
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -64,9 +99,71 @@ final class RFC6455ClientFrameHandler: ChannelDuplexHandler {
             self.perform(self.closing.peerClosed(close), context: context)
         case .fail(let close):
             self.perform(self.closing.protocolFailed(close), context: context)
-        case .compressedMessage:
-            // Not produced: this client offers no compression (the assembler refuses RSV1).
-            self.perform(self.closing.protocolFailed(WebSocketClose(code: .protocolError, reason: "compressed message")), context: context)
+        case .compressedMessage(let isText, let payload):
+            self.inflate(payload, isText: isText, context: context)
+        }
+    }
+
+    /// A compressed message in: inflated within the size limit, then UTF-8 checked if text.
+    private func inflate(_ payload: ByteBuffer, isText: Bool, context: ChannelHandlerContext) {
+        guard let compression = self.compression else {
+            // Not produced: without compression the assembler refuses RSV1.
+            return self.perform(self.closing.protocolFailed(WebSocketClose(code: .protocolError, reason: "compressed message")), context: context)
+        }
+        let inflater = self.inflater ?? compression.makeInflater(role: .client)
+        self.inflater = inflater
+        let message: ByteBuffer
+        do {
+            message = try inflater.decompress(payload, maxOutputBytes: self.maxMessageSize, allocator: context.channel.allocator)
+        } catch {
+            let close: WebSocketClose
+            switch error {
+            case .tooLarge: close = WebSocketClose(code: .messageTooBig, reason: "message over \(self.maxMessageSize) bytes once inflated")
+            case .invalidData: close = WebSocketClose(code: .invalidPayload, reason: "compressed data that does not inflate")
+            case .zlibFailure: close = WebSocketClose(code: .internalError, reason: "zlib failed")
+            }
+            return self.perform(self.closing.protocolFailed(close), context: context)
+        }
+        if isText, !message.withUnsafeReadableBytes({ UTF8Validator.isValid($0) }) {
+            return self.perform(
+                self.closing.protocolFailed(WebSocketClose(code: .invalidPayload, reason: "invalid UTF-8 in a text message")), context: context)
+        }
+        if self.closing.delivers { self.callbacks.onMessage(isText ? .text(message) : .binary(message)) }
+    }
+
+    /// A message out: compressed when negotiated, large enough and shorter that way; masked.
+    private func send(_ request: ClientSendRequest, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
+        guard self.closing.canSend else {
+            promise?.fail(ChannelError.outputClosed)
+            return
+        }
+        let opcode: RFC6455FrameEncoder.Opcode
+        let payload: ByteBuffer
+        switch request.message {
+        case .text(let bytes): (opcode, payload) = (.text, bytes)
+        case .binary(let bytes): (opcode, payload) = (.binary, bytes)
+        }
+        let allocator = context.channel.allocator
+        var frame: ByteBuffer?
+        if let compression = self.compression, payload.readableBytes >= self.compressionMinBytes {
+            let deflater = self.deflater ?? compression.makeDeflater(role: .client)
+            self.deflater = deflater
+            let compressed = RFC6455FrameEncoder.compressedMessageFrame(
+                opcode: opcode, message: payload, deflater: deflater, maskingKey: makeMaskingKey(), allocator: allocator)
+            let plainLength = RFC6455FrameEncoder.headerLength(payloadLength: payload.readableBytes, masked: true) + payload.readableBytes
+            if compressed.readableBytes < plainLength {
+                frame = compressed
+            } else if !compression.clientNoContextTakeover {
+                // Out plain: the window now holds bytes the server never inflated; a new
+                // compressor starts empty, which the server's decompressor can follow.
+                self.deflater = nil
+            }
+        }
+        let bytes = frame ?? RFC6455FrameEncoder.frame(opcode: opcode, payload: payload, maskingKey: makeMaskingKey(), allocator: allocator)
+        if request.flush {
+            context.writeAndFlush(Self.wrapOutboundOut(bytes), promise: promise)
+        } else {
+            context.write(Self.wrapOutboundOut(bytes), promise: promise)
         }
     }
 
@@ -79,6 +176,9 @@ final class RFC6455ClientFrameHandler: ChannelDuplexHandler {
     }
 
     func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        if let send = event as? ClientSendRequest {
+            return self.send(send, context: context, promise: promise)
+        }
         guard let request = event as? ClientCloseRequest else {
             return context.triggerUserOutboundEvent(event, promise: promise)
         }

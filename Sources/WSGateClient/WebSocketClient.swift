@@ -13,6 +13,11 @@ import WSGateWire
 /// own rules (accept value, MD5 token, status line, Origin and Location), not by what wsgate sends.
 ///
 /// Hixie has no binary frames: `send(.binary(...))` on a hixie connection sends base64 text.
+///
+/// permessage-deflate (RFC 7692, RFC 6455 only) is offered when `configuration.compression` is set;
+/// `negotiatedCompression` says what the server accepted. Then compressed messages are inflated
+/// (bounded by `maxMessageSize`) and messages of `compressionMinBytes` or more are sent compressed
+/// when that makes them shorter; zlib state is allocated on the first compressed message each way.
 public final class WebSocketClient: Sendable {
     /// The connection's channel (TLS, if any, sits below the frame handlers).
     public let channel: Channel
@@ -22,12 +27,16 @@ public final class WebSocketClient: Sendable {
     public let negotiatedSubprotocol: String?
     /// The handshake answer's headers, in the order sent.
     public let responseHeaders: [(String, String)]
+    /// The permessage-deflate parameters the server accepted (RFC 7692), or `nil` when none were
+    /// offered (`WebSocketClientConfiguration.compression`) or the server declined.
+    public let negotiatedCompression: PerMessageDeflateParameters?
 
     private init(channel: Channel, dialect: ClientDialect, handshake: ClientHandshakeResult) {
         self.channel = channel
         self.dialect = dialect
         self.negotiatedSubprotocol = handshake.subprotocol
         self.responseHeaders = handshake.headers
+        self.negotiatedCompression = handshake.compression
     }
 
     /// Connects, runs the TLS (if configured) and WebSocket handshakes, and returns the open client.
@@ -55,6 +64,7 @@ public final class WebSocketClient: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
+                    if let counter = configuration.wireCounter { try sync.addHandler(WireByteCountingHandler(counter: counter)) }
                     if let tls = configuration.tls {
                         try sync.addHandler(TLSHandler(
                             context: tls, role: .client(serverName: configuration.serverName ?? configuration.host)))
@@ -88,7 +98,15 @@ public final class WebSocketClient: Sendable {
 
     /// Sends a message, from any thread: one frame (masked for RFC 6455; binary as base64 text for
     /// hixie). With `flush: false` the frame waits for the next flushed send (batching, for the bench).
+    ///
+    /// With permessage-deflate negotiated, the frame is made on the event loop (the compressor's
+    /// window runs from message to message in sending order): compressed, with RSV1, when the
+    /// message has at least `compressionMinBytes` and compressing shortens it; plain otherwise.
     public func send(_ message: GatewayMessage, flush: Bool = true) {
+        if self.negotiatedCompression != nil {
+            self.channel.triggerUserOutboundEvent(ClientSendRequest(message: message, flush: flush), promise: nil)
+            return
+        }
         let frame = Self.encode(message, dialect: self.dialect, allocator: self.channel.allocator)
         if flush {
             self.channel.writeAndFlush(frame, promise: nil)
@@ -99,7 +117,10 @@ public final class WebSocketClient: Sendable {
 
     /// Sends a message and reports when it was written (or why not).
     public func sendWithResult(_ message: GatewayMessage) -> EventLoopFuture<Void> {
-        self.channel.writeAndFlush(Self.encode(message, dialect: self.dialect, allocator: self.channel.allocator))
+        if self.negotiatedCompression != nil {
+            return self.channel.triggerUserOutboundEvent(ClientSendRequest(message: message, flush: true))
+        }
+        return self.channel.writeAndFlush(Self.encode(message, dialect: self.dialect, allocator: self.channel.allocator))
     }
 
     /// Writes `bytes` as they are, bypassing all framing (tests: malformed or hand-made frames).

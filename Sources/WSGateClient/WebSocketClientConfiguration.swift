@@ -1,5 +1,6 @@
 import NIOCore
 import WSGateTLS
+import WSGateWire
 
 /// Where and how a `WebSocketClient` connects.
 public struct WebSocketClientConfiguration: Sendable {
@@ -33,6 +34,18 @@ public struct WebSocketClientConfiguration: Sendable {
     public var closeTimeout: TimeAmount
     /// Extra request headers, written after the standard ones (tests, e.g. a hybi `Sec-WebSocket-Origin`).
     public var extraHeaders: [(String, String)]
+    /// permessage-deflate (RFC 7692) to offer, RFC 6455 only. `nil` (the default): no offer, and a
+    /// server that answers with an extension anyway fails the handshake. When set, the request
+    /// carries `Sec-WebSocket-Extensions: <offer>`, the answer is checked against it, and when the
+    /// server accepted, compressed messages are inflated and messages of `compressionMinBytes` or
+    /// more are sent compressed (`WebSocketClient.negotiatedCompression` says what was agreed).
+    public var compression: PerMessageDeflateClientOffer?
+    /// The smallest message sent compressed when permessage-deflate is in use. Default: 64 bytes.
+    /// A message that would not shrink is sent plain whatever its size.
+    public var compressionMinBytes: Int
+    /// Counts the bytes the connection reads and writes on the socket (below TLS), e.g. for a
+    /// load generator's bytes-on-the-wire figures. One counter may be shared by many connections.
+    public var wireCounter: WireByteCounter?
 
     /// A configuration for `ws://host:port/path` (or wss:// with `tls`).
     public init(
@@ -48,7 +61,10 @@ public struct WebSocketClientConfiguration: Sendable {
         sourceAddress: String? = nil,
         handshakeTimeout: TimeAmount = .seconds(10),
         closeTimeout: TimeAmount = .seconds(5),
-        extraHeaders: [(String, String)] = []
+        extraHeaders: [(String, String)] = [],
+        compression: PerMessageDeflateClientOffer? = nil,
+        compressionMinBytes: Int = 64,
+        wireCounter: WireByteCounter? = nil
     ) {
         self.host = host
         self.port = port
@@ -63,6 +79,9 @@ public struct WebSocketClientConfiguration: Sendable {
         self.handshakeTimeout = handshakeTimeout
         self.closeTimeout = closeTimeout
         self.extraHeaders = extraHeaders
+        self.compression = compression
+        self.compressionMinBytes = compressionMinBytes
+        self.wireCounter = wireCounter
     }
 
     /// The `Host` header: `host:port` (IPv6 literals in brackets).

@@ -70,6 +70,43 @@ struct BenchSmokeTests {
         #expect((bridge["mb_per_s"] ?? 0) > 0, "bytes came back through the bridge and the bench's TCP echo")
     }
 
+    @Test func compressionAndJSONPayloadsRunAndReportWireBytes() throws {
+        let harness = try GatewayHarness(yaml: GatewayHarness.yaml(routes: """
+              - path: /echo
+                echo: true
+              - path: /rooms/*
+                room: "*"
+
+            """))
+        defer { harness.stop() }
+        let ws = "ws://127.0.0.1:\(harness.port)"
+        let pid = String(getpid())
+        let json = ["--payload", "json", "--size", "1024"]
+
+        let plain = try Self.bench(["echo", "--url", "\(ws)/echo", "--connections", "2", "--duration", "1"] + json)
+        let echo = try Self.bench(["echo", "--url", "\(ws)/echo", "--connections", "2", "--duration", "1", "--compression"] + json)
+        #expect((echo["messages"] ?? 0) > 0, "JSON payloads carry the header the receiver reads")
+        #expect(echo["compressed_connections"] == 2 && plain["compressed_connections"] == 0)
+        #expect((plain["wire_rx_bytes_per_msg"] ?? 0) >= 1024, "a plain 1 KiB message is 1 KiB and a header on the wire")
+        #expect((echo["wire_rx_bytes_per_msg"] ?? .infinity) < 700, "JSON-like text compresses")
+        #expect((echo["wire_tx_bytes_per_msg"] ?? .infinity) < 700, "both ways")
+
+        let broadcast = try Self.bench([
+            "broadcast", "--url", "\(ws)/rooms/zip", "--receivers", "5", "--senders", "1", "--rate", "100", "--duration", "1",
+            "--compression", "--server-pid", pid,
+        ] + json)
+        #expect(broadcast["missing"] == 0 && (broadcast["deliveries"] ?? 0) > 0)
+        #expect(broadcast["compressed_connections"] == 6)
+        #expect((broadcast["wire_rx_bytes_per_delivery"] ?? .infinity) < 900)
+
+        let idle = try Self.bench([
+            "idle", "--url", "\(ws)/echo", "--connections", "20", "--dialects", "rfc6455", "--compression", "--warm-size", "1024",
+            "--duration", "1", "--source-addresses", "1", "--server-pid", pid,
+        ])
+        #expect(idle["warm_replies"] == 20)
+        #expect(idle["server_rss_kib_per_conn_warm_delta"] != nil)
+    }
+
     @Test func theBenchRefusesTargetsOffLoopback() throws {
         let binary = repositoryRoot + "/.build/debug/wsgate-bench"
         let result = try runProcess(binary, ["echo", "--url", "ws://10.1.2.3:80/echo", "--duration", "1"], timeout: 20)
