@@ -42,7 +42,7 @@ let package = Package(
         .target(
             name: "WSGateCore",
             dependencies: [
-                "WSGateWire", "WSGateConfig", "WSGateTLS", nio, nioPosix, nioWebSocket, concurrency, logging,
+                "WSGateWire", "WSGateConfig", "WSGateTLS", "WSGateAuth", nio, nioPosix, nioWebSocket, concurrency, logging,
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]

@@ -138,8 +138,11 @@ extension ConfigDecoder {
             guard let text = self.readString(entry) else {
                 return nil
             }
+            if text.hasPrefix("ws://") {
+                return self.readWebSocketUpstream(String(text.dropFirst("ws://".count)), entry: entry)
+            }
             guard text.hasPrefix("tcp://") else {
-                self.report(.invalidValue(key: "upstream", reason: "expected tcp://host:port, found '\(text)'"),
+                self.report(.invalidValue(key: "upstream", reason: "expected tcp://host:port or ws://host:port/path, found '\(text)'"),
                             at: entry.value.location)
                 return nil
             }
@@ -170,6 +173,32 @@ extension ConfigDecoder {
                 return nil
             }
             return .echo
+        }
+    }
+
+    /// `ws://` is stripped: `host[:port][/path]`, the port 80 when absent, the path `/`.
+    mutating func readWebSocketUpstream(_ rest: String, entry: YAMLMappingEntry) -> RouteTarget? {
+        let authority: String
+        let path: String
+        if let slash = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) {
+            authority = String(rest[..<slash])
+            path = rest[slash] == "/" ? String(rest[slash...]) : "/" + rest[slash...]
+        } else {
+            authority = rest
+            path = "/"
+        }
+        if path.contains(where: { $0 == " " || $0 == "#" || !$0.isASCII || $0.asciiValue.map { $0 < 0x21 } ?? true }) {
+            self.report(.invalidValue(key: "upstream", reason: "the path of a ws:// upstream must be ASCII without spaces or '#', found '\(path)'"),
+                        at: entry.value.location)
+            return nil
+        }
+        let hasPort = authority.hasPrefix("[") ? authority.contains("]:") : authority.contains(":")
+        switch HostPort.parse(hasPort ? authority : authority + ":80", minimumPort: 1) {
+        case .success(let address):
+            return .webSocketUpstream(host: address.host, port: address.port, path: path)
+        case .failure(let error):
+            self.report(.invalidValue(key: "upstream", reason: error.reason), at: entry.value.location)
+            return nil
         }
     }
 }

@@ -41,7 +41,7 @@ public enum ConfigurationReference {
         .init(.route, "path", .string, default: nil, "URL path starting with `/`; `/x/*` is a prefix route."),
         .init(.route, "room", .string, default: "—",
               "Target: broadcast room; `\"*\"` on a prefix route names the room after the next path segment."),
-        .init(.route, "upstream", .tcpAddress, default: "—", "Target: raw TCP service, one connection per client."),
+        .init(.route, "upstream", .tcpAddress, default: "—", "Target: a raw TCP service, or an RFC 6455 backend (`ws://`), one connection per client."),
         .init(.route, "static", .string, default: "—", "Target: folder served to plain HTTP GET/HEAD; must exist."),
         .init(.route, "echo", .boolean, default: "—", "Target: `true` sends every message back to its sender."),
         .init(.route, "history", .integer(minimum: 0), default: "0", "Messages replayed to each new room member."),

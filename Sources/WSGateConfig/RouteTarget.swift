@@ -6,9 +6,21 @@ public enum RouteTarget: Sendable, Equatable {
     /// Key `upstream: tcp://host:port`: one TCP connection per WebSocket client. IPv6 hosts are
     /// given without brackets. Port 1–65535.
     case upstream(host: String, port: Int)
+    /// Key `upstream: ws://host[:port][/path]`: an RFC 6455 backend, one WebSocket connection per
+    /// client, messages relayed and translated between dialects. The port defaults to 80 and the
+    /// path (with its query) to `/`.
+    case webSocketUpstream(host: String, port: Int, path: String)
     /// Key `static`: a folder of files for plain HTTP GET/HEAD, as written in the file
     /// (relative paths resolve against the working directory).
     case staticFiles(root: String)
     /// Key `echo: true`: every message straight back to its sender.
     case echo
+
+    /// Whether connections go to an upstream (TCP or WebSocket).
+    public var isUpstream: Bool {
+        switch self {
+        case .upstream, .webSocketUpstream: return true
+        case .room, .staticFiles, .echo: return false
+        }
+    }
 }

@@ -49,6 +49,33 @@ import Testing
         ])
     }
 
+    @Test func webSocketUpstreamsTakeAHostAnOptionalPortAndAPath() throws {
+        let text = """
+        listeners:
+          - bind: 127.0.0.1:0
+        routes:
+          - { path: /a, upstream: "ws://127.0.0.1:9000/feed?v=2" }
+          - { path: /b, upstream: "ws://backend.internal" }
+          - { path: /c, upstream: "ws://[::1]:9001" }
+        """
+        let routes = try parse(text).routes
+        #expect(routes[0].target == .webSocketUpstream(host: "127.0.0.1", port: 9000, path: "/feed?v=2"))
+        #expect(routes[1].target == .webSocketUpstream(host: "backend.internal", port: 80, path: "/"))
+        #expect(routes[2].target == .webSocketUpstream(host: "::1", port: 9001, path: "/"))
+        #expect(errorLines("""
+        listeners:
+          - bind: 127.0.0.1:0
+        routes:
+          - { path: /a, upstream: "ws://h:0/x" }
+          - { path: /b, upstream: "ws://h:1/a b" }
+          - { path: /c, upstream: "ws://::1:80/" }
+        """) == [
+            "test.yaml:4:27: invalid value for 'upstream': port 0 is out of range 1–65535",
+            "test.yaml:5:27: invalid value for 'upstream': the path of a ws:// upstream must be ASCII without spaces or '#', found '/a b'",
+            "test.yaml:6:27: invalid value for 'upstream': an IPv6 address needs brackets, e.g. [::1]:8080, found '::1:80'",
+        ])
+    }
+
     @Test func targetValuesAreChecked() {
         let text = """
         listeners:
@@ -62,7 +89,7 @@ import Testing
           - { path: /f/*/g, room: x }
         """
         #expect(errorLines(text) == [
-            "test.yaml:4:27: invalid value for 'upstream': expected tcp://host:port, found 'http://h:1'",
+            "test.yaml:4:27: invalid value for 'upstream': expected tcp://host:port or ws://host:port/path, found 'http://h:1'",
             "test.yaml:5:27: invalid value for 'upstream': port 0 is out of range 1–65535",
             "test.yaml:6:23: invalid value for 'echo': expected true (leave the key out instead of writing false)",
             "test.yaml:7:23: invalid value for 'room': room \"*\" takes its name from the path, so it needs a prefix path ending in '/*'",

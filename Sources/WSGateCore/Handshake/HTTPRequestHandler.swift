@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import WSGateAuth
 import WSGateConfig
 import WSGateTLS
 import WSGateWire
@@ -28,7 +29,9 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         self.info = info
         let runtime = info.runtime
         self.machine = HandshakeMachine(
-            environment: .init(routes: runtime.routes, isTLS: info.isTLS, routeLoad: { runtime.routeConnections[$0]?.load }))
+            environment: .init(
+                routes: runtime.routes, isTLS: info.isTLS, routeLoad: { runtime.routeConnections[$0]?.load },
+                clientAddress: info.clientAddress))
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -73,7 +76,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .awaitingKey3:
             self.buffered = incoming
             self.takeKey3(context: context)
-        case .connectingUpstream, .responding:
+        case .connectingUpstream, .handshakingBackend, .responding:
             self.buffered = incoming  // early frames: kept for the WebSocket once it opens
         case .upgraded:
             context.fireChannelRead(Self.wrapInboundOut(incoming))
@@ -97,6 +100,8 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             self.serveStatic(context: context, root: root, remainder: remainder, head: head)
         case .connectUpstream(let host, let port, let timeoutMs):
             self.connectUpstream(context: context, host: host, port: port, timeoutMs: timeoutMs)
+        case .handshakeBackend(let handshake):
+            self.handshakeBackend(context: context, handshake: handshake)
         case .sendHeadAwaitKey3(let responseHead):
             self.hasSentHead = true
             context.writeAndFlush(Self.wrapOutboundOut(responseHead), promise: nil)
@@ -112,6 +117,8 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         // Read nothing more until the bridge is in place: what the client sends early must not
         // pile up here (the bridge turns reading back on through its backpressure).
         context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
+        self.upstreamDeadline = .now() + .milliseconds(Int64(timeoutMs))
+        self.upstreamTimeoutMs = timeoutMs
         UpstreamConnector.connect(host: host, port: port, timeoutMs: timeoutMs, eventLoop: context.eventLoop)
             .assumeIsolated().whenComplete { result in
                 switch result {
@@ -121,6 +128,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
                     self.perform(self.machine.upstreamConnected(), context: context)
                     // The client went away while we connected, or we are shutting down: nothing
                     // will ever close this upstream otherwise.
+                    if case .handshakingBackend = self.machine.state { return }
                     if let upstream = self.pendingUpstream {
                         self.pendingUpstream = nil
                         upstream.close(promise: nil)
@@ -138,6 +146,54 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     /// The upstream connected for this handshake, until a bridge takes it.
     private var pendingUpstream: Channel?
+    /// WebSocket upstreams: what the backend sent after its 101, for the relay.
+    private var upstreamLeftover = ByteBuffer()
+    /// When the whole way to a usable upstream must be done (`connect_timeout_ms`).
+    private var upstreamDeadline: NIODeadline?
+    private var upstreamTimeoutMs = 0
+
+    /// Sends the backend its handshake on the connected upstream and feeds the answer to the
+    /// machine; `connect_timeout_ms` bounds the connect and this together (504 past it).
+    private func handshakeBackend(context: ChannelHandlerContext, handshake: UpstreamHandshake) {
+        guard let upstream = self.pendingUpstream else { return }
+        let backend = "\(handshake.hostHeader)\(handshake.path)"
+        let finish: (HandshakeMachine.Action) -> Void = { action in
+            self.perform(action, context: context)
+            // Refused, or no relay took it (the client left): nothing will close it otherwise.
+            if let upstream = self.pendingUpstream {
+                self.pendingUpstream = nil
+                upstream.close(promise: nil)
+            }
+        }
+        let handler = UpstreamHandshakeHandler(request: handshake.bytes) { result in
+            self.upstreamTimer?.cancel()
+            guard case .handshakingBackend = self.machine.state else { return }
+            switch result {
+            case .answered(let response, let leftover):
+                if response.status != 101 { self.runtime.metrics.upstreamFailures.add(1) }
+                self.upstreamLeftover = leftover
+                finish(self.machine.backendAnswered(response))
+            case .failed(let reason):
+                self.runtime.metrics.upstreamFailures.add(1)
+                finish(self.machine.upstreamFailed(.upstreamRefused("\(backend): \(reason)")))
+            }
+        }
+        let timeoutMs = self.upstreamTimeoutMs
+        self.upstreamTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: self.upstreamDeadline ?? .now()) {
+            handler.cancel()
+            guard case .handshakingBackend = self.machine.state else { return }
+            self.runtime.metrics.upstreamFailures.add(1)
+            finish(self.machine.upstreamFailed(.upstreamTimeout("\(backend): no handshake answer within \(timeoutMs) ms")))
+        }
+        do {
+            try upstream.pipeline.syncOperations.addHandler(handler, position: .first)
+        } catch {
+            self.upstreamTimer?.cancel()
+            finish(self.machine.upstreamFailed(.upstreamRefused("\(backend): \(error)")))
+        }
+    }
+
+    private var upstreamTimer: Scheduled<Void>?
     /// Whether the hixie-76 101 head went out (a refusal can no longer be an HTTP answer).
     private var hasSentHead = false
 
@@ -156,6 +212,12 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             self.pendingUpstream = nil
             let encoding = BridgeCodec.encoding(route: route.encoding, dialect: upgrade.dialect, subprotocol: upgrade.subprotocol)
             return BridgeHandler(upstream: upstream, encoding: encoding, dialect: upgrade.dialect, metrics: self.runtime.metrics, logger: self.info.logger)
+        case .webSocketUpstream:
+            guard let upstream = self.pendingUpstream else { return nil }
+            self.pendingUpstream = nil
+            return WebSocketRelayHandler(
+                upstream: upstream, leftover: self.upstreamLeftover, maxMessageBytes: route.limits.maxMessageBytes, metrics: self.runtime.metrics,
+                logger: self.info.logger)
         case .echo:
             return WebSocketSessionHandler(
                 dialect: upgrade.dialect, target: .echo, sendQueueBytes: route.limits.sendQueueBytes, rooms: self.runtime.rooms,
@@ -216,11 +278,12 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
                 self.info.logger.debug("client left during the handshake", metadata: ["wsgate.peer": "\(self.info.peer)", "wsgate.error": "\(error)"])
             }
             (session as? BridgeHandler)?.discard()
+            (session as? WebSocketRelayHandler)?.discard()
             context.close(promise: nil)
             return
         }
         context.flush()
-        if case .upstream = route.target {
+        if route.target.isUpstream {
             context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
         }
         if let rest = self.buffered, rest.readableBytes > 0 {

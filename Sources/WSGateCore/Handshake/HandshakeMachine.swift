@@ -18,6 +18,8 @@ struct HandshakeMachine {
         var isTLS: Bool
         /// Open connections now on a route with its own `max_connections` (by path), if counted.
         var routeLoad: (String) -> Int?
+        /// The client's real address, without port (forwarding headers to WebSocket upstreams).
+        var clientAddress: String = ""
     }
 
     /// An upgrade accepted so far: what is opened once every step has passed.
@@ -42,6 +44,8 @@ struct HandshakeMachine {
         case readingHead
         /// Waiting for the upstream's connection (autoRead off; early bytes are kept).
         case connectingUpstream(Upgrade)
+        /// WebSocket upstreams: connected; waiting for the backend's answer to our handshake.
+        case handshakingBackend(Upgrade, UpstreamHandshake)
         /// hixie-76: the 101 head went out; waiting for the 8 bytes of key3.
         case awaitingKey3(Upgrade)
         /// A plain HTTP answer or a refusal is being written; the connection closes after it.
@@ -58,13 +62,16 @@ struct HandshakeMachine {
         case serveStatic(root: String, remainder: String, head: HTTPRequestHead)
         /// Connect to the upstream, then report with `upstreamConnected` or `upstreamFailed`.
         case connectUpstream(host: String, port: Int, timeoutMs: Int)
+        /// WebSocket upstreams: send this handshake on the connected upstream, then report the
+        /// answer with `backendAnswered` (or `upstreamFailed`: no answer, or none in time).
+        case handshakeBackend(UpstreamHandshake)
         /// hixie-76: write this 101 head now, then feed key3 to `receivedKey3` when it is in.
         case sendHeadAwaitKey3(ByteBuffer)
         /// Write `response`, install the WebSocket pipeline for `upgrade`, and step aside.
         case open(Upgrade, response: ByteBuffer)
     }
 
-    private(set) var state: State = .readingHead
+    var state: State = .readingHead
     let environment: Environment
     /// The route of an upgrade that passed the head's checks (it counts towards the route's
     /// `max_connections` from then on).
@@ -141,12 +148,17 @@ struct HandshakeMachine {
     /// The upstream's connection is up.
     mutating func upstreamConnected() -> Action {
         guard case .connectingUpstream(let upgrade) = self.state else { preconditionFailure("no upstream connect pending") }
+        if case .webSocketUpstream = upgrade.match.route.target { return self.handshakeBackend(upgrade) }
         return self.respond(upgrade)
     }
 
     /// The upstream could not be reached (502) or did not answer in time (504).
     mutating func upstreamFailed(_ refusal: GatewayRefusal) -> Action {
-        guard case .connectingUpstream(let upgrade) = self.state else { preconditionFailure("no upstream connect pending") }
+        let upgrade: Upgrade
+        switch self.state {
+        case .connectingUpstream(let pending), .handshakingBackend(let pending, _): upgrade = pending
+        default: preconditionFailure("no upstream connect pending")
+        }
         return self.refuse(refusal, upgrade.head, upgrade.dialect.label)
     }
 
@@ -176,10 +188,14 @@ struct HandshakeMachine {
             self.state = .connectingUpstream(upgrade)
             return .connectUpstream(host: host, port: port, timeoutMs: upgrade.match.route.connectTimeoutMs)
         }
+        if case .webSocketUpstream(let host, let port, _) = upgrade.match.route.target {
+            self.state = .connectingUpstream(upgrade)
+            return .connectUpstream(host: host, port: port, timeoutMs: upgrade.match.route.connectTimeoutMs)
+        }
         return self.respond(upgrade)
     }
 
-    private mutating func respond(_ upgrade: Upgrade) -> Action {
+    mutating func respond(_ upgrade: Upgrade) -> Action {
         if upgrade.dialect == .hixie76 {
             self.state = .awaitingKey3(upgrade)
             return .sendHeadAwaitKey3(upgrade.response)
@@ -196,7 +212,7 @@ struct HandshakeMachine {
         return .serveStatic(root: root, remainder: match.remainder, head: head)
     }
 
-    private mutating func refuse(_ refusal: GatewayRefusal, _ head: HTTPRequestHead?, _ dialect: String?) -> Action {
+    mutating func refuse(_ refusal: GatewayRefusal, _ head: HTTPRequestHead?, _ dialect: String?) -> Action {
         self.state = .responding
         return .refuse(refusal, head: head, dialect: dialect)
     }
@@ -219,7 +235,7 @@ struct HandshakeMachine {
         return nil
     }
 
-    private func location(_ head: HTTPRequestHead) -> String {
+    func location(_ head: HTTPRequestHead) -> String {
         (self.environment.isTLS ? "wss://" : "ws://") + (head.first("Host") ?? "localhost") + head.target
     }
 }

@@ -2,6 +2,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import WSGateAuth
 import WSGateConfig
 import WSGateTLS
 
@@ -202,8 +203,10 @@ public final class Gateway: @unchecked Sendable {
         let accounting = ConnectionAccounting(channel: channel, metrics: metrics)
         let peer = channel.remoteAddress.map { "\($0)" } ?? "?"
         let logger = self.logger
+        let socketPeer = channel.remoteAddress?.ipAddress ?? ""
         let info = ConnectionInfo(
-            runtime: runtime, isTLS: false, peer: peer, logger: logger, accounting: accounting, acceptedAt: .now())
+            runtime: runtime, isTLS: false, peer: peer, logger: logger, accounting: accounting, acceptedAt: .now(),
+            clientAddress: ClientAddress.resolve(peer: socketPeer, xForwardedFor: [], trusted: .none))
         let limit = runtime.configuration.limits.maxConnections
         if metrics.connectionsOpen.load > limit {
             try channel.pipeline.syncOperations.addHandler(RefuseOnActiveHandler(refusal: .full(limit: limit), logger: logger, metrics: metrics))

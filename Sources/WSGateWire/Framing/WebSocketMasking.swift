@@ -67,3 +67,12 @@ public enum WebSocketMasking {
         (key[0], key[1], key[2], key[3])
     }
 }
+
+/// A random RFC 6455 masking key (section 5.3: fresh for each frame, from a strong source), for the
+/// client ends: WSGateClient and the gateway's WebSocket upstreams.
+@inline(__always)
+public func makeMaskingKey() -> (UInt8, UInt8, UInt8, UInt8) {
+    let bits = UInt32.random(in: .min ... .max)
+    return (UInt8(truncatingIfNeeded: bits), UInt8(truncatingIfNeeded: bits >> 8),
+            UInt8(truncatingIfNeeded: bits >> 16), UInt8(truncatingIfNeeded: bits >> 24))
+}
