@@ -37,22 +37,27 @@ final class WebSocketRelayHandler: ChannelInboundHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         self.backend.relay = self
+        let pipeline = self.upstream.pipeline.syncOperations
         do {
-            let pipeline = self.upstream.pipeline.syncOperations
             try pipeline.addHandlers([ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: self.maxMessageBytes)), self.backend])
             if let handshake = try? pipeline.handler(type: UpstreamHandshakeHandler.self) {
                 pipeline.removeHandler(handshake, promise: nil)
-            }
-            if let leftover = self.leftover, leftover.readableBytes > 0 {
-                self.leftover = nil
-                pipeline.fireChannelRead(NIOAny(leftover))
-                pipeline.fireChannelReadComplete()
             }
         } catch {
             context.close(promise: nil)
             return
         }
-        self.upstream.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+        // The client's frame handler goes in after us (the handlers are added last to first):
+        // the backend's first messages wait for the next turn of the loop.
+        context.eventLoop.assumeIsolated().execute {
+            guard self.context != nil else { return }
+            if let leftover = self.leftover, leftover.readableBytes > 0 {
+                self.leftover = nil
+                pipeline.fireChannelRead(NIOAny(leftover))
+                pipeline.fireChannelReadComplete()
+            }
+            self.upstream.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+        }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -85,6 +90,9 @@ final class WebSocketRelayHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         self.clientClosed(WebSocketClose(code: .goingAway, reason: "client connection lost"))
+        // Nothing may be written any more: the frame handler before us leaves the pipeline first,
+        // and an unframed message must never reach the socket.
+        self.context = nil
         context.fireChannelInactive()
     }
 
@@ -114,7 +122,7 @@ final class WebSocketRelayHandler: ChannelInboundHandler {
     // MARK: Backend → client
 
     func backendMessage(_ message: GatewayMessage) {
-        guard let context = self.context, !self.isClosing else { return }
+        guard let context = self.context, !self.isClosing, context.channel.isActive else { return }
         context.write(Self.wrapOutboundOut(OutboundFrame(message)), promise: nil)
         self.metrics.messagesOut.add(1)
     }
@@ -131,7 +139,7 @@ final class WebSocketRelayHandler: ChannelInboundHandler {
     /// The backend's end: its code and reason go to the client (no code: 1000), after every
     /// message written so far.
     func backendClosed(_ close: WebSocketClose) {
-        guard let context = self.context, !self.isClosing else { return }
+        guard let context = self.context, !self.isClosing, context.channel.isActive else { return }
         self.isClosing = true
         context.flush()
         let code = close.code ?? .normalClosure

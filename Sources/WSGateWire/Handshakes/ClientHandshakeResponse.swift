@@ -18,6 +18,14 @@ public struct ClientHandshakeResponse: Sendable {
     /// A refusal's body, as far as it had arrived (for error messages).
     public var body: String = ""
 
+    public init(statusLine: String, status: Int, headers: [(name: String, value: String)], token: [UInt8]? = nil, body: String = "") {
+        self.statusLine = statusLine
+        self.status = status
+        self.headers = headers
+        self.token = token
+        self.body = body
+    }
+
     /// The first value of `name`, compared case-insensitively.
     public func first(_ name: String) -> String? {
         let lower = name.lowercased()
