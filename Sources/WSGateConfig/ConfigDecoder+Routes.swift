@@ -1,3 +1,5 @@
+import Foundation
+
 /// Routes: path, exactly one target, and the per-route settings and limits.
 extension ConfigDecoder {
     static let targetKeys = ["room", "upstream", "static", "echo"]
@@ -57,6 +59,9 @@ extension ConfigDecoder {
         }
         if let targetEntry = targetEntries.first, let target = self.readTarget(targetEntry, isPrefix: route.isPrefix) {
             route.target = target
+            if case .scalar(let text, _) = targetEntry.value.value, text.hasPrefix("tls://") || text.hasPrefix("wss://") {
+                route.upstreamTLS = UpstreamTLSConfiguration()
+            }
         }
         for entry in entries {
             switch entry.key {
@@ -84,6 +89,17 @@ extension ConfigDecoder {
                     } else {
                         route.compressionWindowBits = bits
                     }
+                }
+            case "upstream_tls":
+                guard let tls = self.decodeUpstreamTLS(entry) else { break }
+                if route.upstreamTLS == nil {
+                    if targetEntries.first?.key == "upstream" {
+                        self.report(.invalidValue(key: "upstream_tls", reason: "needs a tls:// or wss:// upstream"), at: entry.keyLocation)
+                    } else if !targetEntries.isEmpty {
+                        self.report(.invalidValue(key: "upstream_tls", reason: "applies to upstream routes only"), at: entry.keyLocation)
+                    }
+                } else {
+                    route.upstreamTLS = tls
                 }
             case "compression_min_bytes":
                 route.compressionMinBytes = self.readInteger(entry, section: .route) ?? route.compressionMinBytes
@@ -139,14 +155,18 @@ extension ConfigDecoder {
                 return nil
             }
             if text.hasPrefix("ws://") {
-                return self.readWebSocketUpstream(String(text.dropFirst("ws://".count)), entry: entry)
+                return self.readWebSocketUpstream(String(text.dropFirst("ws://".count)), defaultPort: 80, entry: entry)
             }
-            guard text.hasPrefix("tcp://") else {
-                self.report(.invalidValue(key: "upstream", reason: "expected tcp://host:port or ws://host:port/path, found '\(text)'"),
+            if text.hasPrefix("wss://") {
+                return self.readWebSocketUpstream(String(text.dropFirst("wss://".count)), defaultPort: 443, entry: entry)
+            }
+            guard let scheme = ["tcp://", "tls://"].first(where: { text.hasPrefix($0) }) else {
+                self.report(.invalidValue(key: "upstream", reason: "expected tcp://host:port, tls://host:port, ws://host:port/path "
+                                          + "or wss://host:port/path, found '\(text)'"),
                             at: entry.value.location)
                 return nil
             }
-            switch HostPort.parse(String(text.dropFirst("tcp://".count)), minimumPort: 1) {
+            switch HostPort.parse(String(text.dropFirst(scheme.count)), minimumPort: 1) {
             case .success(let address):
                 return .upstream(host: address.host, port: address.port)
             case .failure(let error):
@@ -176,8 +196,37 @@ extension ConfigDecoder {
         }
     }
 
-    /// `ws://` is stripped: `host[:port][/path]`, the port 80 when absent, the path `/`.
-    mutating func readWebSocketUpstream(_ rest: String, entry: YAMLMappingEntry) -> RouteTarget? {
+    /// `upstream_tls: { ca, server_name, verify }`; the CA file must be readable.
+    mutating func decodeUpstreamTLS(_ tlsEntry: YAMLMappingEntry) -> UpstreamTLSConfiguration? {
+        guard let entries = self.entries(of: tlsEntry.value, key: "upstream_tls", section: .upstreamTLS) else {
+            return nil
+        }
+        var tls = UpstreamTLSConfiguration()
+        let errorCount = self.errors.count
+        for entry in entries {
+            switch entry.key {
+            case "ca":
+                guard let path = self.readString(entry) else { break }
+                let fullPath = path.hasPrefix("/") ? path : self.baseDirectory + "/" + path
+                if FileManager.default.isReadableFile(atPath: fullPath) {
+                    tls.caPath = path
+                } else {
+                    self.report(.invalidValue(key: "ca", reason: "file '\(path)' is not readable (relative to \(self.baseDirectory))"),
+                                at: entry.value.location)
+                }
+            case "server_name":
+                tls.serverName = self.readString(entry)
+            case "verify":
+                tls.verify = self.readBoolean(entry) ?? tls.verify
+            default:
+                break
+            }
+        }
+        return self.errors.count == errorCount ? tls : nil
+    }
+
+    /// The scheme is stripped: `host[:port][/path]`, the port `defaultPort` when absent, the path `/`.
+    mutating func readWebSocketUpstream(_ rest: String, defaultPort: Int, entry: YAMLMappingEntry) -> RouteTarget? {
         let authority: String
         let path: String
         if let slash = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) {
@@ -188,12 +237,12 @@ extension ConfigDecoder {
             path = "/"
         }
         if path.contains(where: { $0 == " " || $0 == "#" || !$0.isASCII || $0.asciiValue.map { $0 < 0x21 } ?? true }) {
-            self.report(.invalidValue(key: "upstream", reason: "the path of a ws:// upstream must be ASCII without spaces or '#', found '\(path)'"),
+            self.report(.invalidValue(key: "upstream", reason: "the path of a WebSocket upstream must be ASCII without spaces or '#', found '\(path)'"),
                         at: entry.value.location)
             return nil
         }
         let hasPort = authority.hasPrefix("[") ? authority.contains("]:") : authority.contains(":")
-        switch HostPort.parse(hasPort ? authority : authority + ":80", minimumPort: 1) {
+        switch HostPort.parse(hasPort ? authority : authority + ":\(defaultPort)", minimumPort: 1) {
         case .success(let address):
             return .webSocketUpstream(host: address.host, port: address.port, path: path)
         case .failure(let error):

@@ -14,6 +14,8 @@ public enum ConfigurationSection: String, Sendable, CaseIterable {
     case limits
     /// An entry of `routes`.
     case route
+    /// A route's `upstream_tls` mapping.
+    case upstreamTLS
 
     /// The name used in messages: `unknown key 'romm' in route`.
     public var displayName: String {
@@ -25,6 +27,7 @@ public enum ConfigurationSection: String, Sendable, CaseIterable {
         case .admin: return "admin"
         case .limits: return "limits"
         case .route: return "route"
+        case .upstreamTLS: return "upstream_tls"
         }
     }
 
@@ -38,6 +41,7 @@ public enum ConfigurationSection: String, Sendable, CaseIterable {
         case .admin: return "admin"
         case .limits: return "limits"
         case .route: return "routes[]"
+        case .upstreamTLS: return "routes[].upstream_tls"
         }
     }
 }
@@ -77,7 +81,7 @@ public enum ConfigurationValueType: Sendable, Equatable {
         case .choice(let words): return "one of " + words.joined(separator: ", ")
         case .stringList: return "a list of strings"
         case .hostPort: return "host:port"
-        case .tcpAddress: return "tcp://host:port | ws://host:port/path"
+        case .tcpAddress: return "tcp://, tls://host:port | ws://, wss://host:port/path"
         case .mapping: return "a mapping"
         case .listOfMappings: return "a list of mappings"
         case .unsupported: return "nothing (not supported yet)"

@@ -41,7 +41,9 @@ public enum ConfigurationReference {
         .init(.route, "path", .string, default: nil, "URL path starting with `/`; `/x/*` is a prefix route."),
         .init(.route, "room", .string, default: "—",
               "Target: broadcast room; `\"*\"` on a prefix route names the room after the next path segment."),
-        .init(.route, "upstream", .tcpAddress, default: "—", "Target: a raw TCP service, or an RFC 6455 backend (`ws://`), one connection per client."),
+        .init(.route, "upstream", .tcpAddress, default: "—", "Target: a raw TCP service (`tcp://`, `tls://`), or an RFC 6455 backend (`ws://`, `wss://`), one connection per client."),
+        .init(.route, "upstream_tls", .mapping, default: "verify, system CAs",
+              "`tls://` and `wss://` upstreams: `{ ca, server_name, verify }`."),
         .init(.route, "static", .string, default: "—", "Target: folder served to plain HTTP GET/HEAD; must exist."),
         .init(.route, "echo", .boolean, default: "—", "Target: `true` sends every message back to its sender."),
         .init(.route, "history", .integer(minimum: 0), default: "0", "Messages replayed to each new room member."),
@@ -60,6 +62,11 @@ public enum ConfigurationReference {
               "The largest LZ77 window (9–15) the gateway compresses with; room routes always answer `server_no_context_takeover`."),
         .init(.route, "compression_min_bytes", .integer(minimum: 0), default: "64",
               "Messages shorter than this go out uncompressed."),
+        .init(.upstreamTLS, "ca", .string, default: "system trust store",
+              "PEM file of the CAs that sign the upstream's certificate; must be readable."),
+        .init(.upstreamTLS, "server_name", .string, default: "the upstream's host",
+              "Name sent by SNI and required in the upstream's certificate."),
+        .init(.upstreamTLS, "verify", .boolean, default: "true", "`false` accepts any certificate: the explicit opt-out."),
     ]
 
     /// The keys a section accepts; a route also accepts the route-overridable `limits` keys.

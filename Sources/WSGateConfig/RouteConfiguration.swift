@@ -36,6 +36,9 @@ public struct RouteConfiguration: Sendable, Equatable {
     /// Key `max_connections` on the route itself: the cap on this route's connections. Default: nil = no cap
     /// beyond the global one.
     public var maxConnectionsOnRoute: Int?
+    /// `tls://` and `wss://` upstreams: TLS to the upstream, with key `upstream_tls` (or its defaults).
+    /// nil for every other target.
+    public var upstreamTLS: UpstreamTLSConfiguration? = nil
     /// Where the route entry starts in the file, for messages about it.
     public var location: SourceLocation
 

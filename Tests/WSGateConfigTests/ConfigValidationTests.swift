@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import WSGateConfig
@@ -71,8 +72,41 @@ import Testing
           - { path: /c, upstream: "ws://::1:80/" }
         """) == [
             "test.yaml:4:27: invalid value for 'upstream': port 0 is out of range 1–65535",
-            "test.yaml:5:27: invalid value for 'upstream': the path of a ws:// upstream must be ASCII without spaces or '#', found '/a b'",
+            "test.yaml:5:27: invalid value for 'upstream': the path of a WebSocket upstream must be ASCII without spaces or '#', found '/a b'",
             "test.yaml:6:27: invalid value for 'upstream': an IPv6 address needs brackets, e.g. [::1]:8080, found '::1:80'",
+        ])
+    }
+
+    @Test func upstreamTLSGoesWithTLSUpstreamsOnly() throws {
+        try "not checked here: OpenSSL reads it\n".write(toFile: fixtureDirectory + "/ca.pem", atomically: true, encoding: .utf8)
+        let routes = try parse("""
+        listeners:
+          - bind: 127.0.0.1:0
+        routes:
+          - { path: /a, upstream: "wss://localhost/feed", upstream_tls: { ca: ca.pem, server_name: feed.internal } }
+          - { path: /b, upstream: "tls://127.0.0.1:7001" }
+          - { path: /c, upstream: "tls://127.0.0.1:7002", upstream_tls: { verify: false } }
+          - { path: /d, upstream: "tcp://127.0.0.1:7003" }
+        """).routes
+        #expect(routes[0].target == .webSocketUpstream(host: "localhost", port: 443, path: "/feed"))
+        #expect(routes[0].upstreamTLS == UpstreamTLSConfiguration(caPath: "ca.pem", serverName: "feed.internal"))
+        #expect(routes[1].target == .upstream(host: "127.0.0.1", port: 7001))
+        #expect(routes[1].upstreamTLS == UpstreamTLSConfiguration())
+        #expect(routes[2].upstreamTLS == UpstreamTLSConfiguration(verify: false))
+        #expect(routes[3].upstreamTLS == nil)
+        #expect(errorLines("""
+        listeners:
+          - bind: 127.0.0.1:0
+        routes:
+          - { path: /a, upstream: "tcp://h:1", upstream_tls: { verify: false } }
+          - { path: /b, upstream: "tls://h:1", upstream_tls: { ca: no/such.pem } }
+          - { path: /c, upstream: "tls://h:1", upstream_tls: { cs: x } }
+          - { path: /d, echo: true, upstream_tls: { verify: false } }
+        """) == [
+            "test.yaml:4:40: invalid value for 'upstream_tls': needs a tls:// or wss:// upstream",
+            "test.yaml:5:60: invalid value for 'ca': file 'no/such.pem' is not readable (relative to \(fixtureDirectory))",
+            "test.yaml:6:56: unknown key 'cs' in upstream_tls (did you mean 'ca'?)",
+            "test.yaml:7:29: invalid value for 'upstream_tls': applies to upstream routes only",
         ])
     }
 
@@ -89,7 +123,7 @@ import Testing
           - { path: /f/*/g, room: x }
         """
         #expect(errorLines(text) == [
-            "test.yaml:4:27: invalid value for 'upstream': expected tcp://host:port or ws://host:port/path, found 'http://h:1'",
+            "test.yaml:4:27: invalid value for 'upstream': expected tcp://host:port, tls://host:port, ws://host:port/path or wss://host:port/path, found 'http://h:1'",
             "test.yaml:5:27: invalid value for 'upstream': port 0 is out of range 1–65535",
             "test.yaml:6:23: invalid value for 'echo': expected true (leave the key out instead of writing false)",
             "test.yaml:7:23: invalid value for 'room': room \"*\" takes its name from the path, so it needs a prefix path ending in '/*'",

@@ -119,7 +119,17 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
         self.upstreamDeadline = .now() + .milliseconds(Int64(timeoutMs))
         self.upstreamTimeoutMs = timeoutMs
-        UpstreamConnector.connect(host: host, port: port, timeoutMs: timeoutMs, eventLoop: context.eventLoop)
+        var tls: UpstreamConnector.TLS? = nil
+        if let route = self.machine.acceptedRoute, let settings = route.upstreamTLS, let made = self.runtime.upstreamTLS[route.path] {
+            switch made {
+            case .success(let tlsContext):
+                tls = UpstreamConnector.TLS(context: tlsContext, serverName: settings.serverName ?? host)
+            case .failure(let error):
+                self.runtime.metrics.upstreamFailures.add(1)
+                return self.perform(self.machine.upstreamFailed(.upstreamRefused("\(host):\(port): TLS: \(error)")), context: context)
+            }
+        }
+        UpstreamConnector.connect(host: host, port: port, timeoutMs: timeoutMs, tls: tls, eventLoop: context.eventLoop)
             .assumeIsolated().whenComplete { result in
                 switch result {
                 case .success(let upstream):
@@ -186,7 +196,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             finish(self.machine.upstreamFailed(.upstreamTimeout("\(backend): no handshake answer within \(timeoutMs) ms")))
         }
         do {
-            try upstream.pipeline.syncOperations.addHandler(handler, position: .first)
+            try upstream.pipeline.syncOperations.addHandler(handler)  // after the TLS handler, if any
         } catch {
             self.upstreamTimer?.cancel()
             finish(self.machine.upstreamFailed(.upstreamRefused("\(backend): \(error)")))

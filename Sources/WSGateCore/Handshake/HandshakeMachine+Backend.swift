@@ -9,9 +9,10 @@ extension HandshakeMachine {
     /// The upstream is connected: the handshake to send it.
     mutating func handshakeBackend(_ upgrade: Upgrade) -> Action {
         guard case .webSocketUpstream(let host, let port, let path) = upgrade.match.route.target else { preconditionFailure("not a WebSocket upstream") }
-        let handshake = UpstreamHandshake(
+        var handshake = UpstreamHandshake(
             host: host, port: port, path: path, head: upgrade.head, offered: Self.offeredSubprotocols(upgrade),
             allowed: upgrade.match.route.subprotocols, client: self.environment.clientAddress, isTLS: self.environment.isTLS)
+        if upgrade.match.route.upstreamTLS != nil { handshake.defaultPort = 443 }
         self.state = .handshakingBackend(upgrade, handshake)
         return .handshakeBackend(handshake)
     }

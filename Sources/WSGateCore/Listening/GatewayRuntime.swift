@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import WSGateConfig
+import WSGateTLS
 
 /// Everything a connection needs from the configuration it was accepted under, frozen.
 ///
@@ -19,6 +20,9 @@ final class GatewayRuntime: Sendable {
     let routeConnections: [String: MetricCell]
     /// The largest `history` of the routes naming each room, computed once per configuration.
     private let historyByRoom: [String: Int]
+    /// The client TLS context of each `tls://` and `wss://` route (by path), made once per
+    /// configuration, or why OpenSSL refused it (every connection on the route then gets 502).
+    let upstreamTLS: [String: Result<TLSContext, TLSError>]
 
     init(
         configuration: WSGateConfiguration, rooms: RoomRegistry, metrics: GatewayMetrics, logger: Logger,
@@ -41,6 +45,18 @@ final class GatewayRuntime: Sendable {
             if case .room(let name) = route.target { history[name] = max(history[name] ?? 0, route.history) }
         }
         self.historyByRoom = history
+        var contexts: [String: Result<TLSContext, TLSError>] = [:]
+        for route in configuration.routes {
+            guard let tls = route.upstreamTLS else { continue }
+            do {
+                contexts[route.path] = .success(try TLSContext.client(trustedCAPath: tls.caPath, verifyPeer: tls.verify, alpn: []))
+            } catch {
+                let failure = (error as? TLSError) ?? .configurationFailed(reasons: ["\(error)"])
+                logger.error("upstream TLS context refused", metadata: ["wsgate.path": "\(route.path)", "wsgate.reason": "\(failure)"])
+                contexts[route.path] = .failure(failure)
+            }
+        }
+        self.upstreamTLS = contexts
     }
 
     /// The largest `history` of any route naming `room` (docs/SPEC.md: history is the largest any such route sets).

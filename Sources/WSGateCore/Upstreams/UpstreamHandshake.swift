@@ -20,6 +20,8 @@ struct UpstreamHandshake {
     var subprotocols: [String]
     /// Headers copied from the client and the forwarding headers, in the order sent.
     var headers: [(name: String, value: String)]
+    /// The port `Host` leaves out: 80 (`ws://`) or 443 (`wss://`).
+    var defaultPort = 80
 
     /// What the backend's answer means.
     enum Outcome: Equatable {
@@ -58,10 +60,10 @@ struct UpstreamHandshake {
         self.headers = headers
     }
 
-    /// The `Host` header: the backend's host, bracketed if IPv6, with the port unless it is 80.
+    /// The `Host` header: the backend's host, bracketed if IPv6, with the port unless it is the default.
     var hostHeader: String {
         let host = self.host.contains(":") ? "[\(self.host)]" : self.host
-        return self.port == 80 ? host : "\(host):\(self.port)"
+        return self.port == self.defaultPort ? host : "\(host):\(self.port)"
     }
 
     /// The request, ready to write.
