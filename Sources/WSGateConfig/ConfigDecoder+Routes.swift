@@ -57,9 +57,22 @@ extension ConfigDecoder {
             self.report(.invalidValue(key: extra.key, reason: "a route has exactly one target, and this one "
                                       + "already has '\(targetEntries[0].key)'"), at: extra.keyLocation)
         }
-        if let targetEntry = targetEntries.first, let target = self.readTarget(targetEntry, isPrefix: route.isPrefix) {
-            route.target = target
-            if case .scalar(let text, _) = targetEntry.value.value, text.hasPrefix("tls://") || text.hasPrefix("wss://") {
+        if let targetEntry = targetEntries.first {
+            if targetEntry.key == "upstream", case .sequence(let items) = targetEntry.value.value {
+                if let pool = self.readUpstreamPool(items, entry: targetEntry) {
+                    route.target = pool[0]
+                    route.upstreamPool = pool
+                }
+            } else if let target = self.readTarget(targetEntry, isPrefix: route.isPrefix) {
+                route.target = target
+            }
+            let firstURL: String?
+            switch targetEntry.value.value {
+            case .scalar(let text, _): firstURL = text
+            case .sequence(let items): if case .scalar(let text, _) = items.first?.value { firstURL = text } else { firstURL = nil }
+            default: firstURL = nil
+            }
+            if targetEntry.key == "upstream", let firstURL, firstURL.hasPrefix("tls://") || firstURL.hasPrefix("wss://") {
                 route.upstreamTLS = UpstreamTLSConfiguration()
             }
         }
@@ -90,6 +103,10 @@ extension ConfigDecoder {
                         route.compressionWindowBits = bits
                     }
                 }
+            case "balance":
+                route.balance = self.readChoice(entry, as: UpstreamBalance.self) ?? route.balance
+            case "fail_timeout_s":
+                route.failTimeoutSeconds = self.readInteger(entry, section: .route) ?? route.failTimeoutSeconds
             case "upstream_tls":
                 guard let tls = self.decodeUpstreamTLS(entry) else { break }
                 if route.upstreamTLS == nil {
@@ -154,25 +171,7 @@ extension ConfigDecoder {
             guard let text = self.readString(entry) else {
                 return nil
             }
-            if text.hasPrefix("ws://") {
-                return self.readWebSocketUpstream(String(text.dropFirst("ws://".count)), defaultPort: 80, entry: entry)
-            }
-            if text.hasPrefix("wss://") {
-                return self.readWebSocketUpstream(String(text.dropFirst("wss://".count)), defaultPort: 443, entry: entry)
-            }
-            guard let scheme = ["tcp://", "tls://"].first(where: { text.hasPrefix($0) }) else {
-                self.report(.invalidValue(key: "upstream", reason: "expected tcp://host:port, tls://host:port, ws://host:port/path "
-                                          + "or wss://host:port/path, found '\(text)'"),
-                            at: entry.value.location)
-                return nil
-            }
-            switch HostPort.parse(String(text.dropFirst(scheme.count)), minimumPort: 1) {
-            case .success(let address):
-                return .upstream(host: address.host, port: address.port)
-            case .failure(let error):
-                self.report(.invalidValue(key: "upstream", reason: error.reason), at: entry.value.location)
-                return nil
-            }
+            return self.readUpstreamURL(text, entry: entry, at: entry.value.location)
         case "static":
             guard let root = self.readString(entry) else {
                 return nil
@@ -225,8 +224,57 @@ extension ConfigDecoder {
         return self.errors.count == errorCount ? tls : nil
     }
 
+    /// One upstream URL: `tcp://` or `tls://host:port`, `ws://` or `wss://host[:port][/path]`.
+    mutating func readUpstreamURL(_ text: String, entry: YAMLMappingEntry, at location: SourceLocation) -> RouteTarget? {
+        if text.hasPrefix("ws://") {
+            return self.readWebSocketUpstream(String(text.dropFirst("ws://".count)), defaultPort: 80, at: location)
+        }
+        if text.hasPrefix("wss://") {
+            return self.readWebSocketUpstream(String(text.dropFirst("wss://".count)), defaultPort: 443, at: location)
+        }
+        guard let scheme = ["tcp://", "tls://"].first(where: { text.hasPrefix($0) }) else {
+            self.report(.invalidValue(key: "upstream", reason: "expected tcp://host:port, tls://host:port, ws://host:port/path "
+                                      + "or wss://host:port/path, found '\(text)'"),
+                        at: location)
+            return nil
+        }
+        switch HostPort.parse(String(text.dropFirst(scheme.count)), minimumPort: 1) {
+        case .success(let address):
+            return .upstream(host: address.host, port: address.port)
+        case .failure(let error):
+            self.report(.invalidValue(key: "upstream", reason: error.reason), at: location)
+            return nil
+        }
+    }
+
+    /// `upstream:` a list: a pool of at least one address, every one of the first one's scheme.
+    mutating func readUpstreamPool(_ items: [YAMLNode], entry: YAMLMappingEntry) -> [RouteTarget]? {
+        guard !items.isEmpty else {
+            self.report(.invalidValue(key: "upstream", reason: "a pool needs at least one address"), at: entry.value.location)
+            return nil
+        }
+        var pool: [RouteTarget] = []
+        var firstScheme: String?
+        let errorCount = self.errors.count
+        for item in items {
+            guard case .scalar(let text, _) = item.value else {
+                self.report(.wrongType(key: "upstream", expected: "a URL string", found: item.foundDescription), at: item.location)
+                continue
+            }
+            let scheme = text.components(separatedBy: "://").first ?? text
+            if let firstScheme, scheme != firstScheme {
+                self.report(.invalidValue(key: "upstream", reason: "a pool has one scheme, and this one is \(firstScheme)://, found '\(text)'"),
+                            at: item.location)
+                continue
+            }
+            firstScheme = firstScheme ?? scheme
+            if let target = self.readUpstreamURL(text, entry: entry, at: item.location) { pool.append(target) }
+        }
+        return self.errors.count == errorCount ? pool : nil
+    }
+
     /// The scheme is stripped: `host[:port][/path]`, the port `defaultPort` when absent, the path `/`.
-    mutating func readWebSocketUpstream(_ rest: String, defaultPort: Int, entry: YAMLMappingEntry) -> RouteTarget? {
+    mutating func readWebSocketUpstream(_ rest: String, defaultPort: Int, at location: SourceLocation) -> RouteTarget? {
         let authority: String
         let path: String
         if let slash = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) {
@@ -238,7 +286,7 @@ extension ConfigDecoder {
         }
         if path.contains(where: { $0 == " " || $0 == "#" || !$0.isASCII || $0.asciiValue.map { $0 < 0x21 } ?? true }) {
             self.report(.invalidValue(key: "upstream", reason: "the path of a WebSocket upstream must be ASCII without spaces or '#', found '\(path)'"),
-                        at: entry.value.location)
+                        at: location)
             return nil
         }
         let hasPort = authority.hasPrefix("[") ? authority.contains("]:") : authority.contains(":")
@@ -246,7 +294,7 @@ extension ConfigDecoder {
         case .success(let address):
             return .webSocketUpstream(host: address.host, port: address.port, path: path)
         case .failure(let error):
-            self.report(.invalidValue(key: "upstream", reason: error.reason), at: entry.value.location)
+            self.report(.invalidValue(key: "upstream", reason: error.reason), at: location)
             return nil
         }
     }

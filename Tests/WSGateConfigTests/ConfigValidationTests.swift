@@ -110,6 +110,34 @@ import Testing
         ])
     }
 
+    @Test func aPoolIsAListOfOneScheme() throws {
+        let route = try parse("""
+        listeners:
+          - bind: 127.0.0.1:0
+        routes:
+          - path: /telnet
+            upstream: [tcp://127.0.0.1:2323, "tcp://[::1]:2324"]
+            balance: least_connections
+            fail_timeout_s: 3
+        """).routes[0]
+        #expect(route.target == .upstream(host: "127.0.0.1", port: 2323))
+        #expect(route.upstreamPool == [.upstream(host: "127.0.0.1", port: 2323), .upstream(host: "::1", port: 2324)])
+        #expect(route.balance == .least_connections)
+        #expect(route.failTimeoutSeconds == 3)
+        #expect(errorLines("""
+        listeners:
+          - bind: 127.0.0.1:0
+        routes:
+          - { path: /a, upstream: [tcp://h:1, ws://h:2/x] }
+          - { path: /b, upstream: [tcp://h:1, tcp://h:0] }
+          - { path: /c, upstream: [tcp://h:1], balance: random }
+        """) == [
+            "test.yaml:4:39: invalid value for 'upstream': a pool has one scheme, and this one is tcp://, found 'ws://h:2/x'",
+            "test.yaml:5:39: invalid value for 'upstream': port 0 is out of range 1–65535",
+            "test.yaml:6:49: wrong type for 'balance': expected one of round_robin, least_connections, found 'random'",
+        ])
+    }
+
     @Test func targetValuesAreChecked() {
         let text = """
         listeners:

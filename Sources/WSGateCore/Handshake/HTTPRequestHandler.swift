@@ -119,6 +119,31 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
         self.upstreamDeadline = .now() + .milliseconds(Int64(timeoutMs))
         self.upstreamTimeoutMs = timeoutMs
+        let route = self.machine.acceptedRoute
+        guard let pool = route.flatMap({ self.runtime.pools[$0.path] }) else {
+            return self.connectUpstream(context: context, to: .upstream(host: host, port: port), pool: nil, rest: [])
+        }
+        let order = pool.candidates()
+        guard let first = order.first else {
+            self.runtime.metrics.upstreamFailures.add(1)
+            return self.perform(self.machine.upstreamFailed(.upstreamRefused("every address of the pool is down")), context: context)
+        }
+        self.connectUpstream(context: context, to: pool.members[first].target, pool: (pool, first), rest: Array(order.dropFirst()))
+    }
+
+    /// One connect attempt; in a pool, a refusal or timeout marks the address down and the next is
+    /// tried within what is left of `connect_timeout_ms`.
+    private func connectUpstream(
+        context: ChannelHandlerContext, to target: RouteTarget, pool: (UpstreamPool, Int)?, rest: [Int]
+    ) {
+        let host: String
+        let port: Int
+        switch target {
+        case .upstream(let h, let p), .webSocketUpstream(let h, let p, _): (host, port) = (h, p)
+        default: preconditionFailure("not an upstream")
+        }
+        let timeoutMs = self.upstreamTimeoutMs
+        let remainingMs = max(1, Int(((self.upstreamDeadline ?? .now()) - .now()).nanoseconds / 1_000_000))
         var tls: UpstreamConnector.TLS? = nil
         if let route = self.machine.acceptedRoute, let settings = route.upstreamTLS, let made = self.runtime.upstreamTLS[route.path] {
             switch made {
@@ -129,13 +154,17 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
                 return self.perform(self.machine.upstreamFailed(.upstreamRefused("\(host):\(port): TLS: \(error)")), context: context)
             }
         }
-        UpstreamConnector.connect(host: host, port: port, timeoutMs: timeoutMs, tls: tls, eventLoop: context.eventLoop)
+        UpstreamConnector.connect(host: host, port: port, timeoutMs: remainingMs, tls: tls, eventLoop: context.eventLoop)
             .assumeIsolated().whenComplete { result in
                 switch result {
                 case .success(let upstream):
                     self.runtime.metrics.upstreamConnects.add(1)
+                    if let (pool, index) = pool {
+                        pool.connected(index)
+                        upstream.closeFuture.whenComplete { _ in pool.released(index) }
+                    }
                     self.pendingUpstream = upstream
-                    self.perform(self.machine.upstreamConnected(), context: context)
+                    self.perform(self.machine.upstreamConnected(to: pool == nil ? nil : target), context: context)
                     // The client went away while we connected, or we are shutting down: nothing
                     // will ever close this upstream otherwise.
                     if case .handshakingBackend = self.machine.state { return }
@@ -145,8 +174,19 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
                     }
                 case .failure(let error):
                     self.runtime.metrics.upstreamFailures.add(1)
+                    let isTimeout = (error as? UpstreamConnector.Failure) == .timeout
+                    if let (pool, index) = pool {
+                        pool.failed(index)
+                        let timeLeft = (self.upstreamDeadline ?? .now()) > .now()
+                        if let next = rest.first, timeLeft, context.channel.isActive {
+                            self.info.logger.info("upstream address failed, trying the next", metadata: [
+                                "wsgate.peer": "\(self.info.peer)", "wsgate.upstream": "\(UpstreamPool.label(target))", "wsgate.reason": "\(error)",
+                            ])
+                            return self.connectUpstream(context: context, to: pool.members[next].target, pool: (pool, next), rest: Array(rest.dropFirst()))
+                        }
+                    }
                     let refusal: GatewayRefusal =
-                        (error as? UpstreamConnector.Failure) == .timeout
+                        isTimeout
                         ? .upstreamTimeout("\(host):\(port) after \(timeoutMs) ms")
                         : .upstreamRefused("\(host):\(port): \(error)")
                     self.perform(self.machine.upstreamFailed(refusal), context: context)

@@ -7,8 +7,10 @@ import WSGateWire
 /// client's (a 101 with the backend's subprotocol, or a 502 naming the backend's status).
 extension HandshakeMachine {
     /// The upstream is connected: the handshake to send it.
-    mutating func handshakeBackend(_ upgrade: Upgrade) -> Action {
-        guard case .webSocketUpstream(let host, let port, let path) = upgrade.match.route.target else { preconditionFailure("not a WebSocket upstream") }
+    mutating func handshakeBackend(_ upgrade: Upgrade, address: RouteTarget? = nil) -> Action {
+        guard case .webSocketUpstream(let host, let port, let path) = address ?? upgrade.match.route.target else {
+            preconditionFailure("not a WebSocket upstream")
+        }
         var handshake = UpstreamHandshake(
             host: host, port: port, path: path, head: upgrade.head, offered: Self.offeredSubprotocols(upgrade),
             allowed: upgrade.match.route.subprotocols, client: self.environment.clientAddress, isTLS: self.environment.isTLS)

@@ -145,10 +145,10 @@ struct HandshakeMachine {
         return self.proceed(upgrade)
     }
 
-    /// The upstream's connection is up.
-    mutating func upstreamConnected() -> Action {
+    /// The upstream's connection is up (`to`: the pool's address that answered, if a pool).
+    mutating func upstreamConnected(to address: RouteTarget? = nil) -> Action {
         guard case .connectingUpstream(let upgrade) = self.state else { preconditionFailure("no upstream connect pending") }
-        if case .webSocketUpstream = upgrade.match.route.target { return self.handshakeBackend(upgrade) }
+        if case .webSocketUpstream = upgrade.match.route.target { return self.handshakeBackend(upgrade, address: address) }
         return self.respond(upgrade)
     }
 

@@ -23,6 +23,8 @@ final class GatewayRuntime: Sendable {
     /// The client TLS context of each `tls://` and `wss://` route (by path), made once per
     /// configuration, or why OpenSSL refused it (every connection on the route then gets 502).
     let upstreamTLS: [String: Result<TLSContext, TLSError>]
+    /// The pool of each route whose `upstream:` is a list (by path).
+    let pools: [String: UpstreamPool]
 
     init(
         configuration: WSGateConfiguration, rooms: RoomRegistry, metrics: GatewayMetrics, logger: Logger,
@@ -57,6 +59,12 @@ final class GatewayRuntime: Sendable {
             }
         }
         self.upstreamTLS = contexts
+        var pools: [String: UpstreamPool] = [:]
+        for route in configuration.routes where !route.upstreamPool.isEmpty {
+            pools[route.path] = UpstreamPool(
+                targets: route.upstreamPool, balance: route.balance, failTimeoutSeconds: route.failTimeoutSeconds, metrics: metrics)
+        }
+        self.pools = pools
     }
 
     /// The largest `history` of any route naming `room` (docs/SPEC.md: history is the largest any such route sets).
