@@ -76,6 +76,7 @@ extension ConfigDecoder {
                 route.upstreamTLS = UpstreamTLSConfiguration()
             }
         }
+        var proxyProtocolEntry: YAMLMappingEntry? = nil
         for entry in entries {
             switch entry.key {
             case "history":
@@ -103,6 +104,9 @@ extension ConfigDecoder {
                         route.compressionWindowBits = bits
                     }
                 }
+            case "proxy_protocol":
+                route.proxyProtocol = self.readChoice(entry, as: ProxyProtocolVersion.self) ?? route.proxyProtocol
+                proxyProtocolEntry = entry
             case "balance":
                 route.balance = self.readChoice(entry, as: UpstreamBalance.self) ?? route.balance
             case "fail_timeout_s":
@@ -122,6 +126,14 @@ extension ConfigDecoder {
                 route.compressionMinBytes = self.readInteger(entry, section: .route) ?? route.compressionMinBytes
             default:
                 break
+            }
+        }
+        if let proxyProtocolEntry, self.errors.count == errorCount || route.target != .echo {
+            switch route.target {
+            case .upstream, .unixUpstream: break
+            default:
+                self.report(.invalidValue(key: "proxy_protocol", reason: "applies to tcp://, tls:// and unix: upstreams only"),
+                            at: proxyProtocolEntry.keyLocation)
             }
         }
         let overrides = self.applyLimits(entries, to: limits, section: .route)
@@ -232,9 +244,18 @@ extension ConfigDecoder {
         if text.hasPrefix("wss://") {
             return self.readWebSocketUpstream(String(text.dropFirst("wss://".count)), defaultPort: 443, at: location)
         }
+        if text.hasPrefix("unix:") {
+            var path = String(text.dropFirst("unix:".count))
+            if path.hasPrefix("//") { path.removeFirst(2) }  // unix:///run/x.sock as well as unix:/run/x.sock
+            guard !path.isEmpty, !path.contains("\0"), path.utf8.count < 108 else {
+                self.report(.invalidValue(key: "upstream", reason: "expected unix:/path/to.sock (at most 107 bytes), found '\(text)'"), at: location)
+                return nil
+            }
+            return .unixUpstream(path: path)
+        }
         guard let scheme = ["tcp://", "tls://"].first(where: { text.hasPrefix($0) }) else {
-            self.report(.invalidValue(key: "upstream", reason: "expected tcp://host:port, tls://host:port, ws://host:port/path "
-                                      + "or wss://host:port/path, found '\(text)'"),
+            self.report(.invalidValue(key: "upstream", reason: "expected tcp://host:port, tls://host:port, ws://host:port/path, "
+                                      + "wss://host:port/path or unix:/path, found '\(text)'"),
                         at: location)
             return nil
         }
@@ -261,9 +282,9 @@ extension ConfigDecoder {
                 self.report(.wrongType(key: "upstream", expected: "a URL string", found: item.foundDescription), at: item.location)
                 continue
             }
-            let scheme = text.components(separatedBy: "://").first ?? text
+            let scheme = text.split(separator: ":", maxSplits: 1).first.map(String.init) ?? text
             if let firstScheme, scheme != firstScheme {
-                self.report(.invalidValue(key: "upstream", reason: "a pool has one scheme, and this one is \(firstScheme)://, found '\(text)'"),
+                self.report(.invalidValue(key: "upstream", reason: "a pool has one scheme, and this one is \(firstScheme):, found '\(text)'"),
                             at: item.location)
                 continue
             }

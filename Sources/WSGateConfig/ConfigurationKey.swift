@@ -81,7 +81,7 @@ public enum ConfigurationValueType: Sendable, Equatable {
         case .choice(let words): return "one of " + words.joined(separator: ", ")
         case .stringList: return "a list of strings"
         case .hostPort: return "host:port"
-        case .tcpAddress: return "tcp://, tls://host:port | ws://, wss://host:port/path"
+        case .tcpAddress: return "tcp://, tls://host:port | ws://, wss://host:port/path | unix:/path"
         case .mapping: return "a mapping"
         case .listOfMappings: return "a list of mappings"
         case .unsupported: return "nothing (not supported yet)"

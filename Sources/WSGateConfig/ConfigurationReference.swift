@@ -42,6 +42,8 @@ public enum ConfigurationReference {
         .init(.route, "room", .string, default: "—",
               "Target: broadcast room; `\"*\"` on a prefix route names the room after the next path segment."),
         .init(.route, "upstream", .tcpAddress, default: "—", "Target: a raw TCP service (`tcp://`, `tls://`), or an RFC 6455 backend (`ws://`, `wss://`), one connection per client."),
+        .init(.route, "proxy_protocol", .choice(ProxyProtocolVersion.allCases.map(\.rawValue)), default: "none",
+              "`tcp://`, `tls://` and `unix:` upstreams: the HAProxy PROXY header first, with the client's real address."),
         .init(.route, "balance", .choice(UpstreamBalance.allCases.map(\.rawValue)), default: "round_robin",
               "Upstream pools (`upstream:` a list of one scheme): how an address is picked."),
         .init(.route, "fail_timeout_s", .integer(minimum: 0), default: "10",

@@ -42,6 +42,8 @@ public struct RouteConfiguration: Sendable, Equatable {
     /// `upstream:` a list (a pool): every address, in the order written, all of one scheme; `target`
     /// is the first. Empty for a single upstream.
     public var upstreamPool: [RouteTarget] = []
+    /// Key `proxy_protocol` (`tcp://`, `tls://`, `unix:` upstreams): the PROXY header sent first. Default: none.
+    public var proxyProtocol: ProxyProtocolVersion? = nil
     /// Key `balance`: how a pool picks. Default: `round_robin`.
     public var balance: UpstreamBalance = .round_robin
     /// Key `fail_timeout_s`: how long a pool skips an address that refused or timed out. Default: 10.

@@ -10,16 +10,27 @@ public enum RouteTarget: Sendable, Equatable {
     /// client, messages relayed and translated between dialects. The port defaults to 80 and the
     /// path (with its query) to `/`.
     case webSocketUpstream(host: String, port: Int, path: String)
+    /// Key `upstream: unix:/path/to.sock`: one Unix-domain stream connection per client, a byte
+    /// stream like `tcp://` (relative paths resolve against the working directory).
+    case unixUpstream(path: String)
     /// Key `static`: a folder of files for plain HTTP GET/HEAD, as written in the file
     /// (relative paths resolve against the working directory).
     case staticFiles(root: String)
     /// Key `echo: true`: every message straight back to its sender.
     case echo
 
+    /// Whether connections go to a byte-stream upstream (`tcp://`, `tls://`, `unix:`): a bridge.
+    public var isByteStreamUpstream: Bool {
+        switch self {
+        case .upstream, .unixUpstream: return true
+        case .webSocketUpstream, .room, .staticFiles, .echo: return false
+        }
+    }
+
     /// Whether connections go to an upstream (TCP or WebSocket).
     public var isUpstream: Bool {
         switch self {
-        case .upstream, .webSocketUpstream: return true
+        case .upstream, .webSocketUpstream, .unixUpstream: return true
         case .room, .staticFiles, .echo: return false
         }
     }

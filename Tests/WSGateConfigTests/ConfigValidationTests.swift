@@ -132,9 +132,35 @@ import Testing
           - { path: /b, upstream: [tcp://h:1, tcp://h:0] }
           - { path: /c, upstream: [tcp://h:1], balance: random }
         """) == [
-            "test.yaml:4:39: invalid value for 'upstream': a pool has one scheme, and this one is tcp://, found 'ws://h:2/x'",
+            "test.yaml:4:39: invalid value for 'upstream': a pool has one scheme, and this one is tcp:, found 'ws://h:2/x'",
             "test.yaml:5:39: invalid value for 'upstream': port 0 is out of range 1–65535",
             "test.yaml:6:49: wrong type for 'balance': expected one of round_robin, least_connections, found 'random'",
+        ])
+    }
+
+    @Test func unixUpstreamsAndProxyProtocol() throws {
+        let routes = try parse("""
+        listeners:
+          - bind: "[::1]:0"
+        routes:
+          - { path: /a, upstream: "unix:/run/legacy.sock", proxy_protocol: v2 }
+          - { path: /b, upstream: "tls://[::1]:7000", proxy_protocol: v1 }
+        """).routes
+        #expect(routes[0].target == .unixUpstream(path: "/run/legacy.sock"))
+        #expect(routes[0].proxyProtocol == .v2)
+        #expect(routes[1].target == .upstream(host: "::1", port: 7000))
+        #expect(routes[1].proxyProtocol == .v1)
+        #expect(errorLines("""
+        listeners:
+          - bind: 127.0.0.1:0
+        routes:
+          - { path: /a, upstream: "ws://h:1/", proxy_protocol: v1 }
+          - { path: /b, upstream: "unix:" }
+          - { path: /c, upstream: "tcp://h:1", proxy_protocol: v3 }
+        """) == [
+            "test.yaml:4:40: invalid value for 'proxy_protocol': applies to tcp://, tls:// and unix: upstreams only",
+            "test.yaml:5:27: invalid value for 'upstream': expected unix:/path/to.sock (at most 107 bytes), found 'unix:'",
+            "test.yaml:6:56: wrong type for 'proxy_protocol': expected one of v1, v2, found 'v3'",
         ])
     }
 
@@ -151,7 +177,7 @@ import Testing
           - { path: /f/*/g, room: x }
         """
         #expect(errorLines(text) == [
-            "test.yaml:4:27: invalid value for 'upstream': expected tcp://host:port, tls://host:port, ws://host:port/path or wss://host:port/path, found 'http://h:1'",
+            "test.yaml:4:27: invalid value for 'upstream': expected tcp://host:port, tls://host:port, ws://host:port/path, wss://host:port/path or unix:/path, found 'http://h:1'",
             "test.yaml:5:27: invalid value for 'upstream': port 0 is out of range 1–65535",
             "test.yaml:6:23: invalid value for 'echo': expected true (leave the key out instead of writing false)",
             "test.yaml:7:23: invalid value for 'room': room \"*\" takes its name from the path, so it needs a prefix path ending in '/*'",

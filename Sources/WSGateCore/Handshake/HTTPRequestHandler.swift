@@ -121,7 +121,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         self.upstreamTimeoutMs = timeoutMs
         let route = self.machine.acceptedRoute
         guard let pool = route.flatMap({ self.runtime.pools[$0.path] }) else {
-            return self.connectUpstream(context: context, to: .upstream(host: host, port: port), pool: nil, rest: [])
+            return self.connectUpstream(context: context, to: route?.target ?? .upstream(host: host, port: port), pool: nil, rest: [])
         }
         let order = pool.candidates()
         guard let first = order.first else {
@@ -138,10 +138,13 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     ) {
         let host: String
         let port: Int
+        var unixPath: String? = nil
         switch target {
         case .upstream(let h, let p), .webSocketUpstream(let h, let p, _): (host, port) = (h, p)
+        case .unixUpstream(let path): (host, port, unixPath) = ("unix:" + path, 0, path)
         default: preconditionFailure("not an upstream")
         }
+        let name = UpstreamPool.label(target)
         let timeoutMs = self.upstreamTimeoutMs
         let remainingMs = max(1, Int(((self.upstreamDeadline ?? .now()) - .now()).nanoseconds / 1_000_000))
         var tls: UpstreamConnector.TLS? = nil
@@ -151,10 +154,12 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
                 tls = UpstreamConnector.TLS(context: tlsContext, serverName: settings.serverName ?? host)
             case .failure(let error):
                 self.runtime.metrics.upstreamFailures.add(1)
-                return self.perform(self.machine.upstreamFailed(.upstreamRefused("\(host):\(port): TLS: \(error)")), context: context)
+                return self.perform(self.machine.upstreamFailed(.upstreamRefused("\(name): TLS: \(error)")), context: context)
             }
         }
-        UpstreamConnector.connect(host: host, port: port, timeoutMs: remainingMs, tls: tls, eventLoop: context.eventLoop)
+        let proxyHeader = self.machine.acceptedRoute?.proxyProtocol.map { self.proxyHeader($0) }
+        UpstreamConnector.connect(
+            host: host, port: port, unixPath: unixPath, timeoutMs: remainingMs, tls: tls, proxyHeader: proxyHeader, eventLoop: context.eventLoop)
             .assumeIsolated().whenComplete { result in
                 switch result {
                 case .success(let upstream):
@@ -187,11 +192,22 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
                     }
                     let refusal: GatewayRefusal =
                         isTimeout
-                        ? .upstreamTimeout("\(host):\(port) after \(timeoutMs) ms")
-                        : .upstreamRefused("\(host):\(port): \(error)")
+                        ? .upstreamTimeout("\(name) after \(timeoutMs) ms")
+                        : .upstreamRefused("\(name): \(error)")
                     self.perform(self.machine.upstreamFailed(refusal), context: context)
                 }
             }
+    }
+
+    /// The PROXY header naming the client's real address and the address it connected to
+    /// (TCP4, or TCP6 when either is IPv6; v1 `UNKNOWN` / v2 `LOCAL` when they cannot be told).
+    private func proxyHeader(_ version: ProxyProtocolVersion) -> [UInt8] {
+        let source = ProxyEndpoint(address: self.info.clientAddress, port: UInt16(clamping: self.info.clientPort))
+        let destination = ProxyEndpoint(address: self.info.localAddress, port: UInt16(clamping: self.info.localPort))
+        switch version {
+        case .v1: return (try? ProxyProtocolEncoder.v1(source: source, destination: destination)) ?? ProxyProtocolEncoder.v1Unknown()
+        case .v2: return (try? ProxyProtocolEncoder.v2(source: source, destination: destination)) ?? ProxyProtocolEncoder.v2Local()
+        }
     }
 
     /// The upstream connected for this handshake, until a bridge takes it.
@@ -257,7 +273,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func makeSession(upgrade: HandshakeMachine.Upgrade, compression: MessageCompression?) -> ChannelHandler? {
         let route = upgrade.match.route
         switch route.target {
-        case .upstream:
+        case .upstream, .unixUpstream:
             guard let upstream = self.pendingUpstream else { return nil }
             self.pendingUpstream = nil
             let encoding = BridgeCodec.encoding(route: route.encoding, dialect: upgrade.dialect, subprotocol: upgrade.subprotocol)
@@ -319,7 +335,10 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             dialect: upgrade.dialect, limits: route.limits, compression: compression, session: session, metrics: self.runtime.metrics,
             logger: self.info.logger)
         do {
-            try context.pipeline.syncOperations.addHandlers(handlers, position: .after(self))
+            // `.last` (this handler is the last one) adds them in order, so the session's
+            // `handlerAdded` (a room's history replay) finds its frame handler in place; `.after`
+            // adds them last to first.
+            try context.pipeline.syncOperations.addHandlers(handlers, position: .last)
         } catch {
             // Usually the client left during the handshake; anything else is our fault.
             if context.channel.isActive {

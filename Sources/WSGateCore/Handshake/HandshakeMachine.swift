@@ -110,7 +110,7 @@ struct HandshakeMachine {
             do {
                 let request = try RFC6455Handshake.validate(head)
                 var supported = match.route.subprotocols
-                if case .upstream = match.route.target { supported.append("base64") }
+                if match.route.target.isByteStreamUpstream { supported.append("base64") }
                 let subprotocol = RFC6455Handshake.selectSubprotocol(offered: request.offeredSubprotocols, supported: supported)
                 let compression = Self.negotiateCompression(head, route: match.route)
                 upgrade = Upgrade(
@@ -188,6 +188,11 @@ struct HandshakeMachine {
             self.state = .connectingUpstream(upgrade)
             return .connectUpstream(host: host, port: port, timeoutMs: upgrade.match.route.connectTimeoutMs)
         }
+        if case .unixUpstream(let path) = upgrade.match.route.target {
+            // The handler connects to the route's own target; host and port name it in logs.
+            self.state = .connectingUpstream(upgrade)
+            return .connectUpstream(host: "unix:" + path, port: 0, timeoutMs: upgrade.match.route.connectTimeoutMs)
+        }
         if case .webSocketUpstream(let host, let port, _) = upgrade.match.route.target {
             self.state = .connectingUpstream(upgrade)
             return .connectUpstream(host: host, port: port, timeoutMs: upgrade.match.route.connectTimeoutMs)
@@ -231,7 +236,7 @@ struct HandshakeMachine {
     private static func hixieSubprotocol(_ offered: String?, route: RouteConfiguration) -> String? {
         guard let offered else { return nil }
         if route.subprotocols.contains(offered) { return offered }
-        if case .upstream = route.target, offered == "base64" { return offered }
+        if route.target.isByteStreamUpstream, offered == "base64" { return offered }
         return nil
     }
 

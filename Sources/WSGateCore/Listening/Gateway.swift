@@ -206,7 +206,10 @@ public final class Gateway: @unchecked Sendable {
         let socketPeer = channel.remoteAddress?.ipAddress ?? ""
         let info = ConnectionInfo(
             runtime: runtime, isTLS: false, peer: peer, logger: logger, accounting: accounting, acceptedAt: .now(),
-            clientAddress: ClientAddress.resolve(peer: socketPeer, xForwardedFor: [], trusted: .none))
+            clientAddress: ClientAddress.resolve(peer: socketPeer, xForwardedFor: [], trusted: .none),
+            clientPort: channel.remoteAddress?.port ?? 0,
+            localAddress: ClientAddress.resolve(peer: channel.localAddress?.ipAddress ?? "", xForwardedFor: [], trusted: .none),
+            localPort: channel.localAddress?.port ?? 0)
         let limit = runtime.configuration.limits.maxConnections
         if metrics.connectionsOpen.load > limit {
             try channel.pipeline.syncOperations.addHandler(RefuseOnActiveHandler(refusal: .full(limit: limit), logger: logger, metrics: metrics))

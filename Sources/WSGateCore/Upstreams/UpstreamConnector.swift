@@ -21,15 +21,25 @@ enum UpstreamConnector {
         var serverName: String
     }
 
-    static func connect(host: String, port: Int, timeoutMs: Int, tls: TLS? = nil, eventLoop: EventLoop) -> EventLoopFuture<Channel> {
-        let connected = ClientBootstrap(group: eventLoop)
+    /// `unixPath`: a Unix-domain socket instead of `host:port`. `proxyHeader`: bytes written first,
+    /// in the clear, before TLS (HAProxy's `send-proxy`).
+    static func connect(
+        host: String, port: Int, unixPath: String? = nil, timeoutMs: Int, tls: TLS? = nil, proxyHeader: [UInt8]? = nil, eventLoop: EventLoop
+    ) -> EventLoopFuture<Channel> {
+        var bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(.milliseconds(Int64(max(1, timeoutMs))))
             .channelOption(ChannelOptions.autoRead, value: false)
-            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .channelOption(ChannelOptions.writeBufferWaterMark, value: .init(low: 256 * 1024, high: 1024 * 1024))
             .channelOption(
                 ChannelOptions.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: 262_144))
-            .connect(host: host, port: port)
+        // TCP only: a Unix-domain socket refuses TCP_NODELAY.
+        if unixPath == nil { bootstrap = bootstrap.channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1) }
+        let connecting = unixPath.map { bootstrap.connect(unixDomainSocketPath: $0) } ?? bootstrap.connect(host: host, port: port)
+        let connected = connecting
+            .map { channel -> Channel in
+                if let proxyHeader { channel.writeAndFlush(ByteBuffer(bytes: proxyHeader), promise: nil) }
+                return channel
+            }
             .flatMapErrorThrowing { error in
                 if case ChannelError.connectTimeout = error { throw Failure.timeout }
                 throw error

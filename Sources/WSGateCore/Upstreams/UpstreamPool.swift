@@ -42,6 +42,7 @@ final class UpstreamPool: Sendable {
         let (host, port): (String, Int)
         switch target {
         case .upstream(let h, let p), .webSocketUpstream(let h, let p, _): (host, port) = (h, p)
+        case .unixUpstream(let path): return "unix:" + path
         default: return "\(target)"
         }
         return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
