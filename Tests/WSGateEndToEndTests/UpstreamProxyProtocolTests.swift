@@ -13,6 +13,7 @@ struct UpstreamProxyProtocolTests {
         kind, where = sys.argv[1], sys.argv[2]
         parse = len(sys.argv) > 3 and sys.argv[3] == 'proxy'
         threading.Timer(120, lambda: os._exit(0)).start()
+        tls = len(sys.argv) > 4 and sys.argv[4] == 'tls'
         if kind == 'unix':
             s = socket.socket(socket.AF_UNIX)
             s.bind(where)
@@ -22,9 +23,10 @@ struct UpstreamProxyProtocolTests {
         s.listen(16)
         print('ready' if kind == 'unix' else s.getsockname()[1], flush=True)
         SIG = b'\\r\\n\\r\\n\\x00\\r\\nQUIT\\n'
+        pending = [b'']
         def more(c, buf, n):
             while len(buf) < n:
-                d = c.recv(65536)
+                d = c.recv(1 if tls else 65536)  # with TLS after it, not a byte past the header
                 if not d: raise EOFError
                 buf += d
             return buf
@@ -55,11 +57,23 @@ struct UpstreamProxyProtocolTests {
                 assert word == 'PROXY' and proto in ('TCP4', 'TCP6')
                 sport, dport = int(sport), int(dport)
                 desc = 'v1 ' + proto
-            c.sendall(('%s %s %d %s %d %s\\n' % (desc, src, sport, dst, dport, binascii.hexlify(raw).decode())).encode())
+            answer = ('%s %s %d %s %d %s\\n' % (desc, src, sport, dst, dport, binascii.hexlify(raw).decode())).encode()
+            if tls:
+                pending[0] = answer
+            else:
+                c.sendall(answer)
             return rest
         def serve(c):
             try:
                 rest = header(c) if parse else b''
+                if tls:
+                    # The PROXY header came in the clear; TLS starts after it (HAProxy's send-proxy).
+                    import ssl
+                    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                    context.load_cert_chain('certs-dev/server.crt', 'certs-dev/server.key')
+                    assert not rest, 'nothing but the ClientHello may follow the header'
+                    c = context.wrap_socket(c, server_side=True)
+                    c.sendall(pending[0])
                 if rest: c.sendall(rest)
                 while True:
                     d = c.recv(65536)
@@ -139,6 +153,25 @@ struct UpstreamProxyProtocolTests {
         let (clientPort, lines) = try Self.run("ws://127.0.0.1:\(harness.port)/v2")
         let expected = Self.v2Signature + [0x21, 0x11, 0x00, 0x0C, 127, 0, 0, 1, 127, 0, 0, 1] + Self.be16(clientPort) + Self.be16(harness.port)
         #expect(lines.contains("v2 TCP4 127.0.0.1 \(clientPort) 127.0.0.1 \(harness.port) \(Self.hex(expected))"), "\(lines)")
+        #expect(lines.last == "hello")
+    }
+
+    /// `tls://` with `proxy_protocol`: the header goes first, in the clear, then the TLS handshake.
+    @Test func aTLSUpstreamGetsTheHeaderInTheClearBeforeTLS() throws {
+        let backend = try LegacyBackgroundProcess("/usr/bin/python3", ["-c", Self.backend, "tcp", "127.0.0.1", "proxy", "tls"])
+        defer { backend.stop() }
+        let backendPort = try #require(backend.firstLine().flatMap { Int($0) })
+        let harness = try GatewayHarness(yaml: GatewayHarness.yaml(routes: """
+              - path: /tls
+                upstream: tls://127.0.0.1:\(backendPort)
+                upstream_tls: { ca: certs-dev/ca.crt }
+                proxy_protocol: v1
+
+            """))
+        defer { harness.stop() }
+        let (clientPort, lines) = try Self.run("ws://127.0.0.1:\(harness.port)/tls")
+        let expected = Array("PROXY TCP4 127.0.0.1 127.0.0.1 \(clientPort) \(harness.port)\r\n".utf8)
+        #expect(lines.contains("v1 TCP4 127.0.0.1 \(clientPort) 127.0.0.1 \(harness.port) \(Self.hex(expected))"), "\(lines)")
         #expect(lines.last == "hello")
     }
 
