@@ -21,6 +21,7 @@ final class UpstreamFrameHandler: ChannelInboundHandler {
     private var needsFlush = false
     /// Set by the relay; cleared when the relay is gone.
     weak var relay: WebSocketRelayHandler?
+    private var maskingKeys = MaskingKeySource()
 
     init(maxMessageSize: Int, closeGracePeriod: TimeAmount = .seconds(5)) {
         self.assembler = RFC6455MessageAssembler(maxMessageSize: maxMessageSize, requiresMasking: false)
@@ -56,7 +57,7 @@ final class UpstreamFrameHandler: ChannelInboundHandler {
         case .message(let message):
             self.relay?.backendMessage(message)
         case .ping(let payload):
-            let pong = RFC6455FrameEncoder.frame(opcode: .pong, payload: payload, maskingKey: makeMaskingKey(), allocator: context.channel.allocator)
+            let pong = RFC6455FrameEncoder.frame(opcode: .pong, payload: payload, maskingKey: self.maskingKeys.next(), allocator: context.channel.allocator)
             context.write(Self.wrapOutboundOut(pong), promise: nil)
             self.needsFlush = true
         case .peerClosed(let close):
@@ -108,7 +109,7 @@ final class UpstreamFrameHandler: ChannelInboundHandler {
     func send(_ message: GatewayMessage) {
         guard let context = self.context, self.closing.canSend else { return }
         let opcode: RFC6455FrameEncoder.Opcode = message.isText ? .text : .binary
-        let frame = RFC6455FrameEncoder.frame(opcode: opcode, payload: message.payload, maskingKey: makeMaskingKey(), allocator: context.channel.allocator)
+        let frame = RFC6455FrameEncoder.frame(opcode: opcode, payload: message.payload, maskingKey: self.maskingKeys.next(), allocator: context.channel.allocator)
         context.write(Self.wrapOutboundOut(frame), promise: nil)
         self.needsFlush = true
     }
@@ -132,7 +133,7 @@ final class UpstreamFrameHandler: ChannelInboundHandler {
         case .none:
             return
         case .sendClose(let close, let thenDisconnect, _):
-            let frame = RFC6455FrameEncoder.closeFrame(close, maskingKey: makeMaskingKey(), allocator: context.channel.allocator)
+            let frame = RFC6455FrameEncoder.closeFrame(close, maskingKey: self.maskingKeys.next(), allocator: context.channel.allocator)
             let written = context.writeAndFlush(Self.wrapOutboundOut(frame))
             if thenDisconnect {
                 written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
@@ -150,3 +151,24 @@ final class UpstreamFrameHandler: ChannelInboundHandler {
 
 @available(*, unavailable)
 extension UpstreamFrameHandler: Sendable {}
+
+/// Masking keys from OpenSSL's CSPRNG (RFC 6455 section 5.3: a strong source), drawn 32 at a time
+/// instead of one `getrandom` system call per frame (that was 1% of a proxied 64-byte message's CPU).
+struct MaskingKeySource {
+    private var keys = [UInt32](repeating: 0, count: 32)
+    private var used = 32
+
+    mutating func next() -> (UInt8, UInt8, UInt8, UInt8) {
+        if self.used == self.keys.count {
+            if !self.keys.withUnsafeMutableBytes({ StrongRandom.fill($0) }) {
+                var generator = SystemRandomNumberGenerator()
+                for index in self.keys.indices { self.keys[index] = generator.next() }
+            }
+            self.used = 0
+        }
+        let bits = self.keys[self.used]
+        self.used += 1
+        return (UInt8(truncatingIfNeeded: bits), UInt8(truncatingIfNeeded: bits >> 8),
+                UInt8(truncatingIfNeeded: bits >> 16), UInt8(truncatingIfNeeded: bits >> 24))
+    }
+}

@@ -1,3 +1,4 @@
+internal import COpenSSL
 import NIOCore
 import NIOWebSocket
 
@@ -75,4 +76,13 @@ public func makeMaskingKey() -> (UInt8, UInt8, UInt8, UInt8) {
     let bits = UInt32.random(in: .min ... .max)
     return (UInt8(truncatingIfNeeded: bits), UInt8(truncatingIfNeeded: bits >> 8),
             UInt8(truncatingIfNeeded: bits >> 16), UInt8(truncatingIfNeeded: bits >> 24))
+}
+
+/// Bytes from OpenSSL's CSPRNG (`RAND_bytes`): a strong source without a system call per draw.
+public enum StrongRandom {
+    /// Fills `buffer`; false if OpenSSL could not (the caller falls back to the system generator).
+    public static func fill(_ buffer: UnsafeMutableRawBufferPointer) -> Bool {
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return true }
+        return RAND_bytes(base.assumingMemoryBound(to: UInt8.self), Int32(clamping: buffer.count)) == 1
+    }
 }
