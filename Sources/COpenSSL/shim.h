@@ -10,6 +10,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 
 static inline void gw_BIO_set_retry_read(BIO *bio) { BIO_set_retry_read(bio); }
 static inline void gw_BIO_clear_retry_flags(BIO *bio) { BIO_clear_retry_flags(bio); }

@@ -33,11 +33,3 @@ struct ClientSendRequest: Sendable {
     var message: GatewayMessage
     var flush: Bool
 }
-
-/// A random RFC 6455 masking key (section 5.3: fresh for each frame, from a strong source).
-@inline(__always)
-func makeMaskingKey() -> (UInt8, UInt8, UInt8, UInt8) {
-    let bits = UInt32.random(in: .min ... .max)
-    return (UInt8(truncatingIfNeeded: bits), UInt8(truncatingIfNeeded: bits >> 8),
-            UInt8(truncatingIfNeeded: bits >> 16), UInt8(truncatingIfNeeded: bits >> 24))
-}

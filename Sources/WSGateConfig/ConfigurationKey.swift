@@ -20,6 +20,8 @@ public enum ConfigurationSection: String, Sendable, CaseIterable {
     case jwt
     /// The `cluster` mapping (rooms shared through Redis).
     case cluster
+    /// A route's `upstream_tls` mapping.
+    case upstreamTLS
 
     /// The name used in messages: `unknown key 'romm' in route`.
     public var displayName: String {
@@ -34,6 +36,7 @@ public enum ConfigurationSection: String, Sendable, CaseIterable {
         case .auth: return "route auth"
         case .jwt: return "route auth jwt"
         case .cluster: return "cluster"
+        case .upstreamTLS: return "upstream_tls"
         }
     }
 
@@ -50,6 +53,7 @@ public enum ConfigurationSection: String, Sendable, CaseIterable {
         case .auth: return "routes[].auth"
         case .jwt: return "routes[].auth.jwt"
         case .cluster: return "cluster"
+        case .upstreamTLS: return "routes[].upstream_tls"
         }
     }
 }
@@ -89,7 +93,7 @@ public enum ConfigurationValueType: Sendable, Equatable {
         case .choice(let words): return "one of " + words.joined(separator: ", ")
         case .stringList: return "a list of strings"
         case .hostPort: return "host:port"
-        case .tcpAddress: return "tcp://host:port"
+        case .tcpAddress: return "tcp://, tls://host:port | ws://, wss://host:port/path | unix:/path"
         case .mapping: return "a mapping"
         case .listOfMappings: return "a list of mappings"
         case .unsupported: return "nothing (not supported yet)"

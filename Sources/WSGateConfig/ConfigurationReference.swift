@@ -51,7 +51,15 @@ public enum ConfigurationReference {
         .init(.route, "path", .string, default: nil, "URL path starting with `/`; `/x/*` is a prefix route."),
         .init(.route, "room", .string, default: "—",
               "Target: broadcast room; `\"*\"` on a prefix route names the room after the next path segment."),
-        .init(.route, "upstream", .tcpAddress, default: "—", "Target: raw TCP service, one connection per client."),
+        .init(.route, "upstream", .tcpAddress, default: "—", "Target: a raw TCP service (`tcp://`, `tls://`), or an RFC 6455 backend (`ws://`, `wss://`), one connection per client."),
+        .init(.route, "proxy_protocol", .choice(ProxyProtocolVersion.allCases.map(\.rawValue)), default: "none",
+              "`tcp://`, `tls://` and `unix:` upstreams: the HAProxy PROXY header first, with the client's real address."),
+        .init(.route, "balance", .choice(UpstreamBalance.allCases.map(\.rawValue)), default: "round_robin",
+              "Upstream pools (`upstream:` a list of one scheme): how an address is picked."),
+        .init(.route, "fail_timeout_s", .integer(minimum: 0), default: "10",
+              "Upstream pools: seconds an address that refused or timed out is skipped."),
+        .init(.route, "upstream_tls", .mapping, default: "verify, system CAs",
+              "`tls://` and `wss://` upstreams: `{ ca, server_name, verify }`."),
         .init(.route, "static", .string, default: "—", "Target: folder served to plain HTTP GET/HEAD; must exist."),
         .init(.route, "targets", .string, default: "—",
               "Target: a file of `name: tcp://host:port` lines; the token's `target` claim, the auth server's `Wsgate-Target` or the `token` query parameter picks one."),
@@ -91,6 +99,11 @@ public enum ConfigurationReference {
               "Messages kept in each room's stream (history and gap repair); at least the largest `history`."),
         .init(.cluster, "tls_ca", .string, default: "system trust store",
               "`rediss://`: PEM file of the CAs that sign Redis's certificate (checked against the URL's host)."),
+        .init(.upstreamTLS, "ca", .string, default: "system trust store",
+              "PEM file of the CAs that sign the upstream's certificate; must be readable."),
+        .init(.upstreamTLS, "server_name", .string, default: "the upstream's host",
+              "Name sent by SNI and required in the upstream's certificate."),
+        .init(.upstreamTLS, "verify", .boolean, default: "true", "`false` accepts any certificate: the explicit opt-out."),
     ]
 
     /// The keys a section accepts; a route also accepts the route-overridable `limits` keys.

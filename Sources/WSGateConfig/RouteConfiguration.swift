@@ -38,6 +38,18 @@ public struct RouteConfiguration: Sendable, Equatable {
     /// Key `max_connections` on the route itself: the cap on this route's connections. Default: nil = no cap
     /// beyond the global one.
     public var maxConnectionsOnRoute: Int?
+    /// `tls://` and `wss://` upstreams: TLS to the upstream, with key `upstream_tls` (or its defaults).
+    /// nil for every other target.
+    public var upstreamTLS: UpstreamTLSConfiguration? = nil
+    /// `upstream:` a list (a pool): every address, in the order written, all of one scheme; `target`
+    /// is the first. Empty for a single upstream.
+    public var upstreamPool: [RouteTarget] = []
+    /// Key `proxy_protocol` (`tcp://`, `tls://`, `unix:` upstreams): the PROXY header sent first. Default: none.
+    public var proxyProtocol: ProxyProtocolVersion? = nil
+    /// Key `balance`: how a pool picks. Default: `round_robin`.
+    public var balance: UpstreamBalance = .round_robin
+    /// Key `fail_timeout_s`: how long a pool skips an address that refused or timed out. Default: 10.
+    public var failTimeoutSeconds: Int = 10
     /// Where the route entry starts in the file, for messages about it.
     public var location: SourceLocation
 

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import WSGateConfig
@@ -49,6 +50,120 @@ import Testing
         ])
     }
 
+    @Test func webSocketUpstreamsTakeAHostAnOptionalPortAndAPath() throws {
+        let text = """
+        listeners:
+          - bind: 127.0.0.1:0
+        routes:
+          - { path: /a, upstream: "ws://127.0.0.1:9000/feed?v=2" }
+          - { path: /b, upstream: "ws://backend.internal" }
+          - { path: /c, upstream: "ws://[::1]:9001" }
+        """
+        let routes = try parse(text).routes
+        #expect(routes[0].target == .webSocketUpstream(host: "127.0.0.1", port: 9000, path: "/feed?v=2"))
+        #expect(routes[1].target == .webSocketUpstream(host: "backend.internal", port: 80, path: "/"))
+        #expect(routes[2].target == .webSocketUpstream(host: "::1", port: 9001, path: "/"))
+        #expect(errorLines("""
+        listeners:
+          - bind: 127.0.0.1:0
+        routes:
+          - { path: /a, upstream: "ws://h:0/x" }
+          - { path: /b, upstream: "ws://h:1/a b" }
+          - { path: /c, upstream: "ws://::1:80/" }
+        """) == [
+            "test.yaml:4:27: invalid value for 'upstream': port 0 is out of range 1–65535",
+            "test.yaml:5:27: invalid value for 'upstream': the path of a WebSocket upstream must be ASCII without spaces or '#', found '/a b'",
+            "test.yaml:6:27: invalid value for 'upstream': an IPv6 address needs brackets, e.g. [::1]:8080, found '::1:80'",
+        ])
+    }
+
+    @Test func upstreamTLSGoesWithTLSUpstreamsOnly() throws {
+        try "not checked here: OpenSSL reads it\n".write(toFile: fixtureDirectory + "/ca.pem", atomically: true, encoding: .utf8)
+        let routes = try parse("""
+        listeners:
+          - bind: 127.0.0.1:0
+        routes:
+          - { path: /a, upstream: "wss://localhost/feed", upstream_tls: { ca: ca.pem, server_name: feed.internal } }
+          - { path: /b, upstream: "tls://127.0.0.1:7001" }
+          - { path: /c, upstream: "tls://127.0.0.1:7002", upstream_tls: { verify: false } }
+          - { path: /d, upstream: "tcp://127.0.0.1:7003" }
+        """).routes
+        #expect(routes[0].target == .webSocketUpstream(host: "localhost", port: 443, path: "/feed"))
+        #expect(routes[0].upstreamTLS == UpstreamTLSConfiguration(caPath: "ca.pem", serverName: "feed.internal"))
+        #expect(routes[1].target == .upstream(host: "127.0.0.1", port: 7001))
+        #expect(routes[1].upstreamTLS == UpstreamTLSConfiguration())
+        #expect(routes[2].upstreamTLS == UpstreamTLSConfiguration(verify: false))
+        #expect(routes[3].upstreamTLS == nil)
+        #expect(errorLines("""
+        listeners:
+          - bind: 127.0.0.1:0
+        routes:
+          - { path: /a, upstream: "tcp://h:1", upstream_tls: { verify: false } }
+          - { path: /b, upstream: "tls://h:1", upstream_tls: { ca: no/such.pem } }
+          - { path: /c, upstream: "tls://h:1", upstream_tls: { cs: x } }
+          - { path: /d, echo: true, upstream_tls: { verify: false } }
+        """) == [
+            "test.yaml:4:40: invalid value for 'upstream_tls': needs a tls:// or wss:// upstream",
+            "test.yaml:5:60: invalid value for 'ca': file 'no/such.pem' is not readable (relative to \(fixtureDirectory))",
+            "test.yaml:6:56: unknown key 'cs' in upstream_tls (did you mean 'ca'?)",
+            "test.yaml:7:29: invalid value for 'upstream_tls': applies to upstream routes only",
+        ])
+    }
+
+    @Test func aPoolIsAListOfOneScheme() throws {
+        let route = try parse("""
+        listeners:
+          - bind: 127.0.0.1:0
+        routes:
+          - path: /telnet
+            upstream: [tcp://127.0.0.1:2323, "tcp://[::1]:2324"]
+            balance: least_connections
+            fail_timeout_s: 3
+        """).routes[0]
+        #expect(route.target == .upstream(host: "127.0.0.1", port: 2323))
+        #expect(route.upstreamPool == [.upstream(host: "127.0.0.1", port: 2323), .upstream(host: "::1", port: 2324)])
+        #expect(route.balance == .least_connections)
+        #expect(route.failTimeoutSeconds == 3)
+        #expect(errorLines("""
+        listeners:
+          - bind: 127.0.0.1:0
+        routes:
+          - { path: /a, upstream: [tcp://h:1, ws://h:2/x] }
+          - { path: /b, upstream: [tcp://h:1, tcp://h:0] }
+          - { path: /c, upstream: [tcp://h:1], balance: random }
+        """) == [
+            "test.yaml:4:39: invalid value for 'upstream': a pool has one scheme, and this one is tcp:, found 'ws://h:2/x'",
+            "test.yaml:5:39: invalid value for 'upstream': port 0 is out of range 1–65535",
+            "test.yaml:6:49: wrong type for 'balance': expected one of round_robin, least_connections, found 'random'",
+        ])
+    }
+
+    @Test func unixUpstreamsAndProxyProtocol() throws {
+        let routes = try parse("""
+        listeners:
+          - bind: "[::1]:0"
+        routes:
+          - { path: /a, upstream: "unix:/run/legacy.sock", proxy_protocol: v2 }
+          - { path: /b, upstream: "tls://[::1]:7000", proxy_protocol: v1 }
+        """).routes
+        #expect(routes[0].target == .unixUpstream(path: "/run/legacy.sock"))
+        #expect(routes[0].proxyProtocol == .v2)
+        #expect(routes[1].target == .upstream(host: "::1", port: 7000))
+        #expect(routes[1].proxyProtocol == .v1)
+        #expect(errorLines("""
+        listeners:
+          - bind: 127.0.0.1:0
+        routes:
+          - { path: /a, upstream: "ws://h:1/", proxy_protocol: v1 }
+          - { path: /b, upstream: "unix:" }
+          - { path: /c, upstream: "tcp://h:1", proxy_protocol: v3 }
+        """) == [
+            "test.yaml:4:40: invalid value for 'proxy_protocol': applies to tcp://, tls:// and unix: upstreams only",
+            "test.yaml:5:27: invalid value for 'upstream': expected unix:/path/to.sock (at most 107 bytes), found 'unix:'",
+            "test.yaml:6:56: wrong type for 'proxy_protocol': expected one of v1, v2, found 'v3'",
+        ])
+    }
+
     @Test func targetValuesAreChecked() {
         let text = """
         listeners:
@@ -62,7 +177,7 @@ import Testing
           - { path: /f/*/g, room: x }
         """
         #expect(errorLines(text) == [
-            "test.yaml:4:27: invalid value for 'upstream': expected tcp://host:port, found 'http://h:1'",
+            "test.yaml:4:27: invalid value for 'upstream': expected tcp://host:port, tls://host:port, ws://host:port/path, wss://host:port/path or unix:/path, found 'http://h:1'",
             "test.yaml:5:27: invalid value for 'upstream': port 0 is out of range 1–65535",
             "test.yaml:6:23: invalid value for 'echo': expected true (leave the key out instead of writing false)",
             "test.yaml:7:23: invalid value for 'room': room \"*\" takes its name from the path, so it needs a prefix path ending in '/*'",

@@ -50,6 +50,15 @@ public final class MetricCell: Sendable {
         return new
     }
 
+    /// Sets a gauge to `value`.
+    public func set(_ value: Int) {
+        let old = self.value.exchange(value, ordering: .relaxed)
+        switch self.instrument {
+        case .meter(let meter): meter.set(Double(value))
+        case .counter, .none: _ = old
+        }
+    }
+
     /// The current value.
     public var load: Int { self.value.load(ordering: .relaxed) }
 }
@@ -122,6 +131,8 @@ public final class GatewayMetrics: Sendable {
     let rooms: CoreMetrics.Gauge
     /// Handshake refusals by reason (the HTTP status, or `tls`, `timeout`, ...).
     private let refusals = Mutex<[String: MetricCell]>([:])
+    /// Pooled upstream addresses by label.
+    private let upstreamAddresses = Mutex<[String: UpstreamAddressCells]>([:])
 
     public init() {
         let factory = PrometheusMetricsFactory(registry: self.registry)
@@ -164,6 +175,33 @@ public final class GatewayMetrics: Sendable {
     /// The cells for a dialect label and TLS flag.
     public func cells(dialect: String, isTLS: Bool) -> DialectCells {
         self.webSockets["\(dialect)|\(isTLS)"]!  // every label is created in init
+    }
+
+    /// The series of one pooled upstream address (label `upstream="host:port"`).
+    public struct UpstreamAddressCells: Sendable {
+        /// Connections open to it now.
+        public let open: MetricCell
+        /// Connects that succeeded.
+        public let connects: MetricCell
+        /// Connects that were refused or timed out.
+        public let failures: MetricCell
+        /// 1 while the pool skips it (`fail_timeout_s` after a failure), else 0.
+        public let skipped: MetricCell
+    }
+
+    /// The cells of a pooled upstream address, made once per address and shared by every runtime.
+    public func upstreamCells(address: String) -> UpstreamAddressCells {
+        self.upstreamAddresses.withLock { cells in
+            if let existing = cells[address] { return existing }
+            let labels = [("upstream", address)]
+            let made = UpstreamAddressCells(
+                open: MetricCell(gauge: "wsgate_upstream_address_connections_open", dimensions: labels, factory: self.factory),
+                connects: MetricCell(counter: "wsgate_upstream_address_connects_total", dimensions: labels, factory: self.factory),
+                failures: MetricCell(counter: "wsgate_upstream_address_failures_total", dimensions: labels, factory: self.factory),
+                skipped: MetricCell(gauge: "wsgate_upstream_address_skipped", dimensions: labels, factory: self.factory))
+            cells[address] = made
+            return made
+        }
     }
 
     /// Counts a refusal under its reason label.

@@ -31,6 +31,8 @@ public enum GatewayRefusal: Error, Equatable, Sendable {
     case upstreamRefused(String)
     /// The upstream did not answer in time (504).
     case upstreamTimeout(String)
+    /// A WebSocket upstream answered its handshake with `status`, not 101 (502, naming it).
+    case upstreamHandshakeRefused(status: Int, detail: String)
     /// The gateway is shutting down (503).
     case shuttingDown
     /// No token, or one that does not verify (401, with `WWW-Authenticate`). `metric` names the
@@ -63,7 +65,7 @@ public enum GatewayRefusal: Error, Equatable, Sendable {
         case .upgradeRequired: return 426
         case .methodNotAllowed: return 405
         case .fileTooLarge: return 500
-        case .upstreamRefused: return 502
+        case .upstreamRefused, .upstreamHandshakeRefused: return 502
         case .upstreamTimeout: return 504
         case .unauthorized: return 401
         case .forbidden: return 403
@@ -97,6 +99,7 @@ public enum GatewayRefusal: Error, Equatable, Sendable {
         case .fileTooLarge(let path, let limit): return "\(path) is larger than the \(limit) bytes served"
         case .upstreamRefused(let detail): return "upstream refused: \(detail)"
         case .upstreamTimeout(let detail): return "upstream timed out: \(detail)"
+        case .upstreamHandshakeRefused(_, let detail): return "upstream refused the WebSocket handshake: \(detail)"
         case .shuttingDown: return "shutting down"
         case .unauthorized(let detail, _, _), .forbidden(let detail, _), .tooManyRequests(let detail, _, _), .authUnavailable(let detail):
             return detail

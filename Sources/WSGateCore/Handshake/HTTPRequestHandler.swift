@@ -33,7 +33,8 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             environment: .init(
                 routes: runtime.routes, isTLS: info.isTLS, routeLoad: { runtime.routeConnections[$0]?.load },
                 needsAuthorization: { route in runtime.access[route.path] != nil },
-                preparesRooms: runtime.rooms.needsPreparation))
+                preparesRooms: runtime.rooms.needsPreparation,
+                clientAddress: info.clientAddress))
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -84,7 +85,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .awaitingKey3:
             self.buffered = incoming
             self.takeKey3(context: context)
-        case .authorizing, .connectingUpstream, .preparingRoom, .responding:
+        case .authorizing, .connectingUpstream, .preparingRoom, .handshakingBackend, .responding:
             self.buffered = incoming  // early frames: kept for the WebSocket once it opens
         case .upgraded:
             context.fireChannelRead(Self.wrapInboundOut(incoming))
@@ -112,6 +113,8 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             self.connectUpstream(context: context, host: host, port: port, timeoutMs: timeoutMs)
         case .prepareRoom(let name):
             self.prepareRoom(context: context, name: name)
+        case .handshakeBackend(let handshake):
+            self.handshakeBackend(context: context, handshake: handshake)
         case .sendHeadAwaitKey3(let responseHead):
             self.hasSentHead = true
             context.writeAndFlush(Self.wrapOutboundOut(responseHead), promise: nil)
@@ -178,25 +181,83 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         // Read nothing more until the bridge is in place: what the client sends early must not
         // pile up here (the bridge turns reading back on through its backpressure).
         context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
-        UpstreamConnector.connect(host: host, port: port, timeoutMs: timeoutMs, eventLoop: context.eventLoop)
+        self.upstreamDeadline = .now() + .milliseconds(Int64(timeoutMs))
+        self.upstreamTimeoutMs = timeoutMs
+        let route = self.machine.acceptedRoute
+        guard let pool = route.flatMap({ self.runtime.pools[$0.path] }) else {
+            return self.connectUpstream(context: context, to: route?.target ?? .upstream(host: host, port: port), pool: nil, rest: [])
+        }
+        let order = pool.candidates()
+        guard let first = order.first else {
+            self.runtime.metrics.upstreamFailures.add(1)
+            return self.perform(self.machine.upstreamFailed(.upstreamRefused("every address of the pool is down")), context: context)
+        }
+        self.connectUpstream(context: context, to: pool.members[first].target, pool: (pool, first), rest: Array(order.dropFirst()))
+    }
+
+    /// One connect attempt; in a pool, a refusal or timeout marks the address down and the next is
+    /// tried within what is left of `connect_timeout_ms`.
+    private func connectUpstream(
+        context: ChannelHandlerContext, to target: RouteTarget, pool: (UpstreamPool, Int)?, rest: [Int]
+    ) {
+        let host: String
+        let port: Int
+        var unixPath: String? = nil
+        switch target {
+        case .upstream(let h, let p), .webSocketUpstream(let h, let p, _): (host, port) = (h, p)
+        case .unixUpstream(let path): (host, port, unixPath) = ("unix:" + path, 0, path)
+        default: preconditionFailure("not an upstream")
+        }
+        let name = UpstreamPool.label(target)
+        let timeoutMs = self.upstreamTimeoutMs
+        let remainingMs = max(1, Int(((self.upstreamDeadline ?? .now()) - .now()).nanoseconds / 1_000_000))
+        var tls: UpstreamConnector.TLS? = nil
+        if let route = self.machine.acceptedRoute, let settings = route.upstreamTLS, let made = self.runtime.upstreamTLS[route.path] {
+            switch made {
+            case .success(let tlsContext):
+                tls = UpstreamConnector.TLS(context: tlsContext, serverName: settings.serverName ?? host)
+            case .failure(let error):
+                self.runtime.metrics.upstreamFailures.add(1)
+                return self.perform(self.machine.upstreamFailed(.upstreamRefused("\(name): TLS: \(error)")), context: context)
+            }
+        }
+        let proxyHeader = self.machine.acceptedRoute?.proxyProtocol.map { self.proxyHeader($0) }
+        UpstreamConnector.connect(
+            host: host, port: port, unixPath: unixPath, timeoutMs: remainingMs, tls: tls, proxyHeader: proxyHeader, eventLoop: context.eventLoop)
             .assumeIsolated().whenComplete { result in
                 switch result {
                 case .success(let upstream):
                     self.runtime.metrics.upstreamConnects.add(1)
+                    if let (pool, index) = pool {
+                        pool.connected(index)
+                        upstream.closeFuture.whenComplete { _ in pool.released(index) }
+                    }
                     self.pendingUpstream = upstream
-                    self.perform(self.machine.upstreamConnected(), context: context)
+                    self.perform(self.machine.upstreamConnected(to: pool == nil ? nil : target), context: context)
                     // The client went away while we connected, or we are shutting down: nothing
                     // will ever close this upstream otherwise.
+                    if case .handshakingBackend = self.machine.state { return }
                     if let upstream = self.pendingUpstream {
                         self.pendingUpstream = nil
                         upstream.close(promise: nil)
                     }
                 case .failure(let error):
                     self.runtime.metrics.upstreamFailures.add(1)
+                    let isTimeout = (error as? UpstreamConnector.Failure) == .timeout
+                    if let (pool, index) = pool {
+                        pool.failed(index)
+                        let timeLeft = (self.upstreamDeadline ?? .now()) > .now()
+                        if let next = rest.first, timeLeft, context.channel.isActive {
+                            self.info.logger.info("upstream address failed, trying the next", metadata: [
+                                "wsgate.peer": "\(self.info.peer)", "wsgate.upstream": "\(UpstreamPool.label(target))", "wsgate.reason": "\(error)",
+                            ])
+                            return self.connectUpstream(context: context, to: pool.members[next].target, pool: (pool, next), rest: Array(rest.dropFirst()))
+                        }
+                    }
                     let refusal: GatewayRefusal =
-                        (error as? UpstreamConnector.Failure) == .timeout
-                        ? .upstreamTimeout("\(host):\(port) after \(timeoutMs) ms")
-                        : .upstreamRefused("\(host):\(port): \(error)")
+                        isTimeout
+                        ? .upstreamTimeout("\(name) after \(timeoutMs) ms")
+                        : .upstreamRefused("\(name): \(error)")
                     self.perform(self.machine.upstreamFailed(refusal), context: context)
                 }
             }
@@ -227,8 +288,67 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// Whether autoRead was turned off for an asynchronous step (turned on again when the WebSocket opens).
     private var readsPaused = false
 
+    /// The PROXY header naming the client's real address and the address it connected to
+    /// (TCP4, or TCP6 when either is IPv6; v1 `UNKNOWN` / v2 `LOCAL` when they cannot be told).
+    private func proxyHeader(_ version: ProxyProtocolVersion) -> [UInt8] {
+        let source = ProxyEndpoint(address: self.info.clientAddress, port: UInt16(clamping: self.info.clientPort))
+        let destination = ProxyEndpoint(address: self.info.localAddress, port: UInt16(clamping: self.info.localPort))
+        switch version {
+        case .v1: return (try? ProxyProtocolEncoder.v1(source: source, destination: destination)) ?? ProxyProtocolEncoder.v1Unknown()
+        case .v2: return (try? ProxyProtocolEncoder.v2(source: source, destination: destination)) ?? ProxyProtocolEncoder.v2Local()
+        }
+    }
+
     /// The upstream connected for this handshake, until a bridge takes it.
     private var pendingUpstream: Channel?
+    /// WebSocket upstreams: what the backend sent after its 101, for the relay.
+    private var upstreamLeftover = ByteBuffer()
+    /// When the whole way to a usable upstream must be done (`connect_timeout_ms`).
+    private var upstreamDeadline: NIODeadline?
+    private var upstreamTimeoutMs = 0
+
+    /// Sends the backend its handshake on the connected upstream and feeds the answer to the
+    /// machine; `connect_timeout_ms` bounds the connect and this together (504 past it).
+    private func handshakeBackend(context: ChannelHandlerContext, handshake: UpstreamHandshake) {
+        guard let upstream = self.pendingUpstream else { return }
+        let backend = "\(handshake.hostHeader)\(handshake.path)"
+        let finish: (HandshakeMachine.Action) -> Void = { action in
+            self.perform(action, context: context)
+            // Refused, or no relay took it (the client left): nothing will close it otherwise.
+            if let upstream = self.pendingUpstream {
+                self.pendingUpstream = nil
+                upstream.close(promise: nil)
+            }
+        }
+        let handler = UpstreamHandshakeHandler(request: handshake.bytes) { result in
+            self.upstreamTimer?.cancel()
+            guard case .handshakingBackend = self.machine.state else { return }
+            switch result {
+            case .answered(let response, let leftover):
+                if response.status != 101 { self.runtime.metrics.upstreamFailures.add(1) }
+                self.upstreamLeftover = leftover
+                finish(self.machine.backendAnswered(response))
+            case .failed(let reason):
+                self.runtime.metrics.upstreamFailures.add(1)
+                finish(self.machine.upstreamFailed(.upstreamRefused("\(backend): \(reason)")))
+            }
+        }
+        let timeoutMs = self.upstreamTimeoutMs
+        self.upstreamTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: self.upstreamDeadline ?? .now()) {
+            handler.cancel()
+            guard case .handshakingBackend = self.machine.state else { return }
+            self.runtime.metrics.upstreamFailures.add(1)
+            finish(self.machine.upstreamFailed(.upstreamTimeout("\(backend): no handshake answer within \(timeoutMs) ms")))
+        }
+        do {
+            try upstream.pipeline.syncOperations.addHandler(handler)  // after the TLS handler, if any
+        } catch {
+            self.upstreamTimer?.cancel()
+            finish(self.machine.upstreamFailed(.upstreamRefused("\(backend): \(error)")))
+        }
+    }
+
+    private var upstreamTimer: Scheduled<Void>?
     /// Whether the hixie-76 101 head went out (a refusal can no longer be an HTTP answer).
     private var hasSentHead = false
 
@@ -242,11 +362,17 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func makeSession(upgrade: HandshakeMachine.Upgrade, compression: MessageCompression?) -> ChannelHandler? {
         let route = upgrade.match.route
         switch route.target {
-        case .upstream, .namedTargets:
+        case .upstream, .unixUpstream, .namedTargets:
             guard let upstream = self.pendingUpstream else { return nil }
             self.pendingUpstream = nil
             let encoding = BridgeCodec.encoding(route: route.encoding, dialect: upgrade.dialect, subprotocol: upgrade.subprotocol)
             return BridgeHandler(upstream: upstream, encoding: encoding, dialect: upgrade.dialect, metrics: self.runtime.metrics, logger: self.info.logger)
+        case .webSocketUpstream:
+            guard let upstream = self.pendingUpstream else { return nil }
+            self.pendingUpstream = nil
+            return WebSocketRelayHandler(
+                upstream: upstream, leftover: self.upstreamLeftover, maxMessageBytes: route.limits.maxMessageBytes, metrics: self.runtime.metrics,
+                logger: self.info.logger)
         case .echo:
             return WebSocketSessionHandler(
                 dialect: upgrade.dialect, target: .echo, sendQueueBytes: route.limits.sendQueueBytes, rooms: self.runtime.rooms,
@@ -315,11 +441,12 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
                 self.info.logger.debug("client left during the handshake", metadata: ["wsgate.peer": "\(self.info.peer)", "wsgate.error": "\(error)"])
             }
             (session as? BridgeHandler)?.discard()
+            (session as? WebSocketRelayHandler)?.discard()
             context.close(promise: nil)
             return
         }
         context.flush()
-        if route.isUpstream {
+        if route.target.isUpstream {
             context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
         } else if self.readsPaused {
             context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }

@@ -22,6 +22,8 @@ struct HandshakeMachine {
         var needsAuthorization: (RouteConfiguration) -> Bool = { _ in false }
         /// Whether room handshakes wait for the room's broker first (cluster rooms).
         var preparesRooms = false
+        /// The client's real address, without port (forwarding headers to WebSocket upstreams).
+        var clientAddress: String = ""
     }
 
     /// An upgrade accepted so far: what is opened once every step has passed.
@@ -52,6 +54,8 @@ struct HandshakeMachine {
         case connectingUpstream(Upgrade)
         /// Waiting for the room's broker: subscribed, top offset read (autoRead off; early bytes kept).
         case preparingRoom(Upgrade)
+        /// WebSocket upstreams: connected; waiting for the backend's answer to our handshake.
+        case handshakingBackend(Upgrade, UpstreamHandshake)
         /// hixie-76: the 101 head went out; waiting for the 8 bytes of key3.
         case awaitingKey3(Upgrade)
         /// A plain HTTP answer or a refusal is being written; the connection closes after it.
@@ -73,13 +77,16 @@ struct HandshakeMachine {
         case connectUpstream(host: String, port: Int, timeoutMs: Int)
         /// Ready the room with its broker, then report with `roomPrepared` or `roomPreparationFailed`.
         case prepareRoom(name: String)
+        /// WebSocket upstreams: send this handshake on the connected upstream, then report the
+        /// answer with `backendAnswered` (or `upstreamFailed`: no answer, or none in time).
+        case handshakeBackend(UpstreamHandshake)
         /// hixie-76: write this 101 head now, then feed key3 to `receivedKey3` when it is in.
         case sendHeadAwaitKey3(ByteBuffer)
         /// Write `response`, install the WebSocket pipeline for `upgrade`, and step aside.
         case open(Upgrade, response: ByteBuffer)
     }
 
-    private(set) var state: State = .readingHead
+    var state: State = .readingHead
     let environment: Environment
     /// The route of an upgrade that passed the head's checks (it counts towards the route's
     /// `max_connections` from then on).
@@ -118,7 +125,7 @@ struct HandshakeMachine {
             do {
                 let request = try RFC6455Handshake.validate(head)
                 var supported = match.route.subprotocols
-                if match.route.isUpstream { supported.append("base64") }
+                if match.route.target.isByteStreamUpstream { supported.append("base64") }
                 let subprotocol = RFC6455Handshake.selectSubprotocol(offered: request.offeredSubprotocols, supported: supported)
                 let compression = Self.negotiateCompression(head, route: match.route)
                 upgrade = Upgrade(
@@ -166,15 +173,20 @@ struct HandshakeMachine {
         return self.refuse(refusal, upgrade.head, upgrade.dialect.label)
     }
 
-    /// The upstream's connection is up.
-    mutating func upstreamConnected() -> Action {
+    /// The upstream's connection is up (`to`: the pool's address that answered, if a pool).
+    mutating func upstreamConnected(to address: RouteTarget? = nil) -> Action {
         guard case .connectingUpstream(let upgrade) = self.state else { preconditionFailure("no upstream connect pending") }
+        if case .webSocketUpstream = upgrade.match.route.target { return self.handshakeBackend(upgrade, address: address) }
         return self.respond(upgrade)
     }
 
     /// The upstream could not be reached (502) or did not answer in time (504).
     mutating func upstreamFailed(_ refusal: GatewayRefusal) -> Action {
-        guard case .connectingUpstream(let upgrade) = self.state else { preconditionFailure("no upstream connect pending") }
+        let upgrade: Upgrade
+        switch self.state {
+        case .connectingUpstream(let pending), .handshakingBackend(let pending, _): upgrade = pending
+        default: preconditionFailure("no upstream connect pending")
+        }
         return self.refuse(refusal, upgrade.head, upgrade.dialect.label)
     }
 
@@ -231,6 +243,13 @@ struct HandshakeMachine {
             }
             self.state = .connectingUpstream(upgrade)
             return .connectUpstream(host: target.host, port: target.port, timeoutMs: route.connectTimeoutMs)
+        case .unixUpstream(let path):
+            // The handler connects to the route's own target; host and port name it in logs.
+            self.state = .connectingUpstream(upgrade)
+            return .connectUpstream(host: "unix:" + path, port: 0, timeoutMs: route.connectTimeoutMs)
+        case .webSocketUpstream(let host, let port, _):
+            self.state = .connectingUpstream(upgrade)
+            return .connectUpstream(host: host, port: port, timeoutMs: route.connectTimeoutMs)
         case .room where self.environment.preparesRooms:
             self.state = .preparingRoom(upgrade)
             return .prepareRoom(name: upgrade.match.roomName ?? "")
@@ -239,7 +258,7 @@ struct HandshakeMachine {
         }
     }
 
-    private mutating func respond(_ upgrade: Upgrade) -> Action {
+    mutating func respond(_ upgrade: Upgrade) -> Action {
         if upgrade.dialect == .hixie76 {
             self.state = .awaitingKey3(upgrade)
             return .sendHeadAwaitKey3(upgrade.response)
@@ -256,7 +275,7 @@ struct HandshakeMachine {
         return .serveStatic(root: root, remainder: match.remainder, head: head)
     }
 
-    private mutating func refuse(_ refusal: GatewayRefusal, _ head: HTTPRequestHead?, _ dialect: String?) -> Action {
+    mutating func refuse(_ refusal: GatewayRefusal, _ head: HTTPRequestHead?, _ dialect: String?) -> Action {
         self.state = .responding
         return .refuse(refusal, head: head, dialect: dialect)
     }
@@ -275,11 +294,11 @@ struct HandshakeMachine {
     private static func hixieSubprotocol(_ offered: String?, route: RouteConfiguration) -> String? {
         guard let offered else { return nil }
         if route.subprotocols.contains(offered) { return offered }
-        if route.isUpstream, offered == "base64" { return offered }
+        if route.target.isByteStreamUpstream, offered == "base64" { return offered }
         return nil
     }
 
-    private func location(_ head: HTTPRequestHead) -> String {
+    func location(_ head: HTTPRequestHead) -> String {
         (self.environment.isTLS ? "wss://" : "ws://") + (head.first("Host") ?? "localhost") + head.target
     }
 }

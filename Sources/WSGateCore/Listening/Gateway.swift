@@ -2,6 +2,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import WSGateAuth
 import WSGateConfig
 import WSGateTLS
 
@@ -218,8 +219,13 @@ public final class Gateway: @unchecked Sendable {
         let accounting = ConnectionAccounting(channel: channel, metrics: metrics)
         let peerIP = channel.remoteAddress?.ipAddress ?? "?"
         let logger = self.logger
+        let socketPeer = channel.remoteAddress?.ipAddress ?? ""
         let info = ConnectionInfo(
-            runtime: runtime, isTLS: false, peer: peerIP, peerIP: peerIP, logger: logger, accounting: accounting, acceptedAt: .now())
+            runtime: runtime, isTLS: false, peer: peerIP, peerIP: peerIP, logger: logger, accounting: accounting, acceptedAt: .now(),
+            clientAddress: ClientAddress.resolve(peer: socketPeer, xForwardedFor: [], trusted: .none),
+            clientPort: channel.remoteAddress?.port ?? 0,
+            localAddress: ClientAddress.resolve(peer: channel.localAddress?.ipAddress ?? "", xForwardedFor: [], trusted: .none),
+            localPort: channel.localAddress?.port ?? 0)
         let limit = runtime.configuration.limits.maxConnections
         if metrics.connectionsOpen.load > limit {
             try channel.pipeline.syncOperations.addHandler(RefuseOnActiveHandler(refusal: .full(limit: limit), logger: logger, metrics: metrics))

@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import WSGateAuth
 import WSGateConfig
+import WSGateTLS
 
 /// Everything a connection needs from the configuration it was accepted under, frozen.
 ///
@@ -27,6 +28,11 @@ final class GatewayRuntime: Sendable {
     let trustedProxies: TrustedProxies
     /// The per-client counters of the gateway (shared by every runtime).
     let clientLimits: ClientLimits
+    /// The client TLS context of each `tls://` and `wss://` route (by path), made once per
+    /// configuration, or why OpenSSL refused it (every connection on the route then gets 502).
+    let upstreamTLS: [String: Result<TLSContext, TLSError>]
+    /// The pool of each route whose `upstream:` is a list (by path).
+    let pools: [String: UpstreamPool]
 
     init(
         configuration: WSGateConfiguration, rooms: RoomRegistry, metrics: GatewayMetrics, logger: Logger,
@@ -52,6 +58,24 @@ final class GatewayRuntime: Sendable {
             if case .room(let name) = route.target { history[name] = max(history[name] ?? 0, route.history) }
         }
         self.historyByRoom = history
+        var contexts: [String: Result<TLSContext, TLSError>] = [:]
+        for route in configuration.routes {
+            guard let tls = route.upstreamTLS else { continue }
+            do {
+                contexts[route.path] = .success(try TLSContext.client(trustedCAPath: tls.caPath, verifyPeer: tls.verify, alpn: []))
+            } catch {
+                let failure = (error as? TLSError) ?? .configurationFailed(reasons: ["\(error)"])
+                logger.error("upstream TLS context refused", metadata: ["wsgate.path": "\(route.path)", "wsgate.reason": "\(failure)"])
+                contexts[route.path] = .failure(failure)
+            }
+        }
+        self.upstreamTLS = contexts
+        var pools: [String: UpstreamPool] = [:]
+        for route in configuration.routes where !route.upstreamPool.isEmpty {
+            pools[route.path] = UpstreamPool(
+                targets: route.upstreamPool, balance: route.balance, failTimeoutSeconds: route.failTimeoutSeconds, metrics: metrics)
+        }
+        self.pools = pools
     }
 
     /// The largest `history` of any route naming `room` (docs/SPEC.md: history is the largest any such route sets).

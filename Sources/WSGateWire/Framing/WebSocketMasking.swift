@@ -1,3 +1,4 @@
+internal import COpenSSL
 import NIOCore
 import NIOWebSocket
 
@@ -65,5 +66,23 @@ public enum WebSocketMasking {
     @inlinable
     public static func bytes(of key: WebSocketMaskingKey) -> (UInt8, UInt8, UInt8, UInt8) {
         (key[0], key[1], key[2], key[3])
+    }
+}
+
+/// A random RFC 6455 masking key (section 5.3: fresh for each frame, from a strong source), for the
+/// client ends: WSGateClient and the gateway's WebSocket upstreams.
+@inline(__always)
+public func makeMaskingKey() -> (UInt8, UInt8, UInt8, UInt8) {
+    let bits = UInt32.random(in: .min ... .max)
+    return (UInt8(truncatingIfNeeded: bits), UInt8(truncatingIfNeeded: bits >> 8),
+            UInt8(truncatingIfNeeded: bits >> 16), UInt8(truncatingIfNeeded: bits >> 24))
+}
+
+/// Bytes from OpenSSL's CSPRNG (`RAND_bytes`): a strong source without a system call per draw.
+public enum StrongRandom {
+    /// Fills `buffer`; false if OpenSSL could not (the caller falls back to the system generator).
+    public static func fill(_ buffer: UnsafeMutableRawBufferPointer) -> Bool {
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return true }
+        return RAND_bytes(base.assumingMemoryBound(to: UInt8.self), Int32(clamping: buffer.count)) == 1
     }
 }

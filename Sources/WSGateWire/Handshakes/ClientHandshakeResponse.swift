@@ -1,41 +1,49 @@
 import NIOCore
-import WSGateWire
 
 /// A server's answer to an opening handshake, read incrementally: the status line, the headers,
 /// and for hixie-76 the 16 token bytes after the blank line.
 ///
 /// Reads at most `maxHeadSize` bytes of head; lines end with CRLF. It does not judge the answer:
-/// `ClientHandshakeRequest.validate(_:)` does.
-struct ClientHandshakeResponse: Sendable {
+/// the client that sent the request does (WSGateClient's `ClientHandshakeRequest`, the gateway's
+/// WebSocket upstreams). Shared by both, so it lives with the other wire formats.
+public struct ClientHandshakeResponse: Sendable {
     /// The status line, e.g. `HTTP/1.1 101 Switching Protocols`.
-    var statusLine: String
+    public var statusLine: String
     /// The status code (0 when the status line has none).
-    var status: Int
+    public var status: Int
     /// The headers, in the order sent, names as sent.
-    var headers: [(name: String, value: String)]
+    public var headers: [(name: String, value: String)]
     /// hixie-76: the 16 bytes after the head.
-    var token: [UInt8]?
+    public var token: [UInt8]?
     /// A refusal's body, as far as it had arrived (for error messages).
-    var body: String = ""
+    public var body: String = ""
+
+    public init(statusLine: String, status: Int, headers: [(name: String, value: String)], token: [UInt8]? = nil, body: String = "") {
+        self.statusLine = statusLine
+        self.status = status
+        self.headers = headers
+        self.token = token
+        self.body = body
+    }
 
     /// The first value of `name`, compared case-insensitively.
-    func first(_ name: String) -> String? {
+    public func first(_ name: String) -> String? {
         let lower = name.lowercased()
         return self.headers.first { $0.name.lowercased() == lower }?.value
     }
 
     /// The comma-separated tokens of every `name` header, trimmed and lowercased.
-    func tokens(_ name: String) -> [String] {
+    public func tokens(_ name: String) -> [String] {
         let lower = name.lowercased()
         return self.headers.filter { $0.name.lowercased() == lower }.flatMap {
-            $0.value.split(separator: ",").map { $0.trimmingCharacters().lowercased() }
+            $0.value.split(separator: ",").map { $0.trimmingBlanks().lowercased() }
         }
     }
 }
 
 /// The incremental reader of a `ClientHandshakeResponse`.
-struct ClientHandshakeResponseParser {
-    static let maxHeadSize = 16 * 1024
+public struct ClientHandshakeResponseParser: Sendable {
+    public static let maxHeadSize = 16 * 1024
 
     private var received = ByteBuffer()
     private var head: ClientHandshakeResponse?
@@ -43,12 +51,12 @@ struct ClientHandshakeResponseParser {
     private let tokenLength: Int
 
     /// `tokenLength`: the bytes that follow the head of a 101 (16 for hixie-76, else 0).
-    init(tokenLength: Int) {
+    public init(tokenLength: Int) {
         self.tokenLength = tokenLength
     }
 
     /// Appends `bytes`; returns the response and the bytes after it once complete.
-    mutating func feed(_ bytes: inout ByteBuffer) throws(WireError) -> (ClientHandshakeResponse, leftover: ByteBuffer)? {
+    public mutating func feed(_ bytes: inout ByteBuffer) throws(WireError) -> (ClientHandshakeResponse, leftover: ByteBuffer)? {
         self.received.writeBuffer(&bytes)
         if self.head == nil {
             let view = self.received.readableBytesView
@@ -82,7 +90,7 @@ struct ClientHandshakeResponseParser {
     }
 
     /// The body bytes received after a refusal's head, as text.
-    var pendingText: String { String(buffer: self.received) }
+    public var pendingText: String { String(buffer: self.received) }
 
     private static func parseHead(_ text: String) throws(WireError) -> ClientHandshakeResponse {
         var lines = text.split(separator: "\r\n", omittingEmptySubsequences: false)[...]
@@ -96,7 +104,7 @@ struct ClientHandshakeResponseParser {
             guard let colon = line.firstIndex(of: ":"), colon != line.startIndex else {
                 throw .malformedHeader(line: number + 1)
             }
-            headers.append((String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters()))
+            headers.append((String(line[..<colon]), line[line.index(after: colon)...].trimmingBlanks()))
         }
         return ClientHandshakeResponse(statusLine: statusLine, status: status, headers: headers, token: nil)
     }
@@ -104,7 +112,7 @@ struct ClientHandshakeResponseParser {
 
 extension Substring {
     /// Without leading and trailing spaces and tabs.
-    fileprivate func trimmingCharacters() -> String {
+    fileprivate func trimmingBlanks() -> String {
         let isBlank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
         guard let first = self.firstIndex(where: { !isBlank($0) }) else { return "" }
         let last = self.lastIndex(where: { !isBlank($0) })!  // a non-blank character exists
