@@ -185,7 +185,10 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         self.upstreamTimeoutMs = timeoutMs
         let route = self.machine.acceptedRoute
         guard let pool = route.flatMap({ self.runtime.pools[$0.path] }) else {
-            return self.connectUpstream(context: context, to: route?.target ?? .upstream(host: host, port: port), pool: nil, rest: [])
+            // A named target was resolved by the access check: the machine's address is the one.
+            var target = route?.target ?? .upstream(host: host, port: port)
+            if case .namedTargets = target { target = .upstream(host: host, port: port) }
+            return self.connectUpstream(context: context, to: target, pool: nil, rest: [])
         }
         let order = pool.candidates()
         guard let first = order.first else {

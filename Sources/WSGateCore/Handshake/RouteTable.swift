@@ -59,13 +59,3 @@ extension RouteTable.Match {
         return name == "*" ? self.remainder : name
     }
 }
-
-extension RouteConfiguration {
-    /// Whether the route bridges to a TCP upstream (`upstream:` or `targets:`).
-    var isUpstream: Bool {
-        switch self.target {
-        case .upstream, .namedTargets: return true
-        default: return false
-        }
-    }
-}
