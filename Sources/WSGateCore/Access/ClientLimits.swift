@@ -61,6 +61,17 @@ final class ClientLimits: Sendable {
         }
     }
 
+    /// A connection's claim, held until its channel closes.
+    final class Held: Sendable {
+        let limits: ClientLimits
+        let claim: Claim
+        init(limits: ClientLimits, claim: Claim) {
+            self.limits = limits
+            self.claim = claim
+        }
+        func release() { self.limits.release(self.claim) }
+    }
+
     /// Gives a connection's claim back.
     func release(_ claim: Claim) {
         self.state.withLockedValue { state in

@@ -149,7 +149,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         else { return nil }
         switch self.runtime.clientLimits.admit(client: self.info.peer, global: global, route: route) {
         case .success(let claim):
-            if let claim { self.info.accounting.clientClaim = (self.runtime.clientLimits, claim) }
+            if let claim { self.info.accounting.clientClaim = ClientLimits.Held(limits: self.runtime.clientLimits, claim: claim) }
             return nil
         case .failure(let refusal):
             return refusal
@@ -403,7 +403,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             context.close(promise: nil)
             return
         }
-        guard self.runtime.connections.add(context.channel) else {
+        guard self.runtime.connections.add(context.channel, accounting: self.info.accounting) else {
             return self.refuse(context: context, .shuttingDown, head: upgrade.head, dialect: label)
         }
         let compression = upgrade.compression.map {

@@ -10,8 +10,13 @@ final class ConnectionAccounting: @unchecked Sendable {
     var dialectCells: GatewayMetrics.DialectCells?
     /// The route's own connection counter, if the route has `max_connections`.
     var routeCell: MetricCell?
-    /// The connection's place in the per-client counters, if a limit counts it.
-    var clientClaim: (limits: ClientLimits, claim: ClientLimits.Claim)?
+    /// The connection's place in the per-client counters, if a limit counts it (a reference: idle
+    /// connections without limits pay one word for it).
+    var clientClaim: ClientLimits.Held?
+    /// The tracker that lists the connection for shutdown, once it is a WebSocket. Set only by
+    /// `ConnectionTracker.add`, which thereby arranges the removal: registration and removal in
+    /// one place, through the connection's one close callback.
+    var tracker: ConnectionTracker?
 
     init(channel: Channel, metrics: GatewayMetrics) {
         self.metrics = metrics
@@ -24,6 +29,7 @@ final class ConnectionAccounting: @unchecked Sendable {
         self.metrics.connectionsOpen.add(-1)
         self.dialectCells?.open.add(-1)
         self.routeCell?.add(-1)
-        if let (limits, claim) = self.clientClaim { limits.release(claim) }
+        self.clientClaim?.release()
+        self.tracker?.remove(ObjectIdentifier(channel))
     }
 }

@@ -4,7 +4,8 @@ import NIOCore
 /// The open WebSocket channels of the process, so that shutdown can close each in its dialect.
 ///
 /// Adding and removing happen in one place, as NIOExtras' `ChannelCollector` does: `add` registers
-/// the channel and, with it, its removal when the channel closes; nobody else has to remember to.
+/// the channel and, with it, its removal when the channel closes (through the connection's one
+/// close callback, `ConnectionAccounting`); nobody else has to remember to.
 final class ConnectionTracker: Sendable {
     private struct State {
         var channels: [ObjectIdentifier: Channel] = [:]
@@ -15,7 +16,7 @@ final class ConnectionTracker: Sendable {
 
     /// Registers an open WebSocket until its channel closes. False (nothing registered) while
     /// draining.
-    func add(_ channel: Channel) -> Bool {
+    func add(_ channel: Channel, accounting: ConnectionAccounting) -> Bool {
         let id = ObjectIdentifier(channel)
         let added = self.state.withLockedValue { state -> Bool in
             if state.isDraining { return false }
@@ -23,11 +24,15 @@ final class ConnectionTracker: Sendable {
             return true
         }
         guard added else { return false }
-        // Runs at once if the channel closed meanwhile, so no channel outlives its close here.
-        channel.closeFuture.whenComplete { _ in
-            self.state.withLockedValue { _ = $0.channels.removeValue(forKey: id) }
-        }
+        accounting.tracker = self
+        // A channel that closed before the tracker was set: its release ran already.
+        if !channel.isActive { self.remove(id) }
         return true
+    }
+
+    /// Unregisters a closed channel (called by its `ConnectionAccounting`).
+    func remove(_ id: ObjectIdentifier) {
+        self.state.withLockedValue { _ = $0.channels.removeValue(forKey: id) }
     }
 
     /// The channels registered now.

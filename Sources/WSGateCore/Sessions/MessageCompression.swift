@@ -4,13 +4,19 @@ import WSGateWire
 ///
 /// Neither direction holds zlib state until it first sends or receives a compressed message; the
 /// state is released with the handler.
-struct MessageCompression {
+final class MessageCompression: Sendable {
     /// The negotiated parameters (RFC 7692 section 7).
     let parameters: PerMessageDeflateParameters
     /// Messages shorter than this go out uncompressed (the route's `compression_min_bytes`).
     let minBytes: Int
     /// Counts the deflates the gateway runs.
     let compressions: MetricCell
+
+    init(parameters: PerMessageDeflateParameters, minBytes: Int, compressions: MetricCell) {
+        self.parameters = parameters
+        self.minBytes = minBytes
+        self.compressions = compressions
+    }
 
     /// The most compressed bytes a message of `limit` bytes may take on the wire: incompressible
     /// data goes in stored blocks of 5 bytes' overhead each, and small buffers cut them small
