@@ -46,7 +46,6 @@ final class RFC6455ClientFrameHandler: ChannelDuplexHandler {
     ) {
         self.assembler = RFC6455MessageAssembler(
             maxMessageSize: maxMessageSize,
-            maxCompressedSize: compression == nil ? nil : Self.wireLimit(maxMessageSize),
             requiresMasking: false, acceptsCompressed: compression != nil)
         self.closeTimeout = closeTimeout
         self.callbacks = callbacks
@@ -58,8 +57,7 @@ final class RFC6455ClientFrameHandler: ChannelDuplexHandler {
     /// The largest compressed message accepted for `limit` inflated bytes: DEFLATE's stored blocks
     /// add 5 bytes per 64 KiB, so an incompressible message compresses to a little more.
     static func wireLimit(_ limit: Int) -> Int {
-        let (sum, overflow) = limit.addingReportingOverflow(limit / 16 + 1024)
-        return overflow ? Int.max : sum
+        RFC6455MessageAssembler.compressedWireLimit(limit)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {

@@ -384,9 +384,9 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             let name = upgrade.match.roomName ?? ""
             let target = SessionTarget.room(
                 name: name, historyLimit: self.runtime.historyLimit(room: name, default: route.history),
-                includeSender: route.includeSender, announce: route.announce)
+                includeSender: route.includeSender, announce: route.announce, family: compression?.roomFamily)
             return WebSocketSessionHandler(
-                dialect: upgrade.dialect, family: compression?.roomFamily, target: target, sendQueueBytes: route.limits.sendQueueBytes,
+                dialect: upgrade.dialect, target: target, sendQueueBytes: route.limits.sendQueueBytes,
                 rooms: self.runtime.rooms, metrics: self.runtime.metrics, logger: self.info.logger)
         case .staticFiles:
             return nil  // the machine refuses upgrades on static routes

@@ -1,10 +1,12 @@
 import WSGateWire
 
-/// The permessage-deflate a connection negotiated, as its frame handler applies it.
+/// The permessage-deflate a connection negotiated, as its frame handler applies it, and the
+/// connection's zlib streams.
 ///
 /// Neither direction holds zlib state until it first sends or receives a compressed message; the
-/// state is released with the handler.
-final class MessageCompression: Sendable {
+/// state is released with the handler. Made per connection and used on its event loop only (the
+/// frame handler's), which guards the streams.
+final class MessageCompression: @unchecked Sendable {
     /// The negotiated parameters (RFC 7692 section 7).
     let parameters: PerMessageDeflateParameters
     /// Messages shorter than this go out uncompressed (the route's `compression_min_bytes`).
@@ -12,18 +14,22 @@ final class MessageCompression: Sendable {
     /// Counts the deflates the gateway runs.
     let compressions: MetricCell
 
+    /// The connection's streams, created on first use.
+    var inflater: Inflater?
+    var deflater: Deflater?
+
+    /// The zlib memory the streams hold now.
+    var zlibMemoryBytes: Int { (self.inflater?.zlibMemoryBytes ?? 0) + (self.deflater?.zlibMemoryBytes ?? 0) }
+
     init(parameters: PerMessageDeflateParameters, minBytes: Int, compressions: MetricCell) {
         self.parameters = parameters
         self.minBytes = minBytes
         self.compressions = compressions
     }
 
-    /// The most compressed bytes a message of `limit` bytes may take on the wire: incompressible
-    /// data goes in stored blocks of 5 bytes' overhead each, and small buffers cut them small
-    /// (zlib at 12 window bits: 0.2 % over 1 MiB of random bytes; at memLevel 1: 3.9 %), so
-    /// 1/16 and 1 KiB more. What it inflates to is bounded at `limit` itself.
+    /// The most compressed bytes a message of `limit` bytes may take on the wire.
     static func wireLimit(_ limit: Int) -> Int {
-        limit + limit / 16 + 1024
+        RFC6455MessageAssembler.compressedWireLimit(limit)
     }
 
     /// The frame family of a room member with these parameters: the shared compressed bytes

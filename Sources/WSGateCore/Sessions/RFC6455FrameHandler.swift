@@ -32,23 +32,21 @@ final class RFC6455FrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer
     private let keepalive: Keepalive
     private let metrics: GatewayMetrics
     private let logger: Logger
-    private let maxMessageSize: Int
+    private var maxMessageSize: Int { self.assembler.maxMessageSize }
+    /// The negotiated compression and its streams, created on the first compressed message in
+    /// each direction (no zlib state before).
     private let compression: MessageCompression?
-    /// Created on the first compressed message in each direction (no zlib state before).
-    private var inflater: Inflater?
-    private var deflater: Deflater?
 
     /// The zlib memory this connection holds now (0 until it first compresses or inflates).
-    var zlibMemoryBytes: Int { (self.inflater?.zlibMemoryBytes ?? 0) + (self.deflater?.zlibMemoryBytes ?? 0) }
+    var zlibMemoryBytes: Int { self.compression?.zlibMemoryBytes ?? 0 }
 
     init(
         maxMessageSize: Int, keepalive: Keepalive, compression: MessageCompression? = nil, closeGracePeriod: TimeAmount = .seconds(5),
         metrics: GatewayMetrics, logger: Logger
     ) {
-        self.maxMessageSize = maxMessageSize
         self.compression = compression
         self.assembler = RFC6455MessageAssembler(
-            maxMessageSize: maxMessageSize, maxCompressedSize: compression == nil ? nil : MessageCompression.wireLimit(maxMessageSize),
+            maxMessageSize: maxMessageSize,
             acceptsCompressed: compression != nil)
         self.keepalive = keepalive
         self.closeGracePeriod = closeGracePeriod
@@ -63,8 +61,8 @@ final class RFC6455FrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer
     func handlerRemoved(context: ChannelHandlerContext) {
         self.closeTimer?.cancel()
         self.keepalive.stop()
-        self.inflater = nil
-        self.deflater = nil
+        self.compression?.inflater = nil
+        self.compression?.deflater = nil
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -129,8 +127,8 @@ final class RFC6455FrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer
     /// A compressed message in: inflated within the size limit, then UTF-8 checked if text.
     private func inflate(_ payload: ByteBuffer, isText: Bool, context: ChannelHandlerContext) {
         guard let compression = self.compression else { return }
-        let inflater = self.inflater ?? compression.parameters.makeInflater(role: .server)
-        self.inflater = inflater
+        let inflater = compression.inflater ?? compression.parameters.makeInflater(role: .server)
+        compression.inflater = inflater
         let message: ByteBuffer
         do {
             message = try inflater.decompress(payload, maxOutputBytes: self.maxMessageSize)
@@ -154,9 +152,9 @@ final class RFC6455FrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer
 
     private func write(opcode: RFC6455FrameEncoder.Opcode, payload: ByteBuffer, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
         if let compression = self.compression, payload.readableBytes >= compression.minBytes {
-            let deflater = self.deflater ?? compression.parameters.makeDeflater(
+            let deflater = compression.deflater ?? compression.parameters.makeDeflater(
                 role: .server, memLevel: SharedDeflaters.memLevel(windowBits: compression.parameters.serverMaxWindowBits))
-            self.deflater = deflater
+            compression.deflater = deflater
             let frame = RFC6455FrameEncoder.compressedMessageFrame(opcode: opcode, message: payload, deflater: deflater)
             compression.compressions.add(1)
             let plainLength = RFC6455FrameEncoder.headerLength(payloadLength: payload.readableBytes, masked: false) + payload.readableBytes
@@ -166,7 +164,7 @@ final class RFC6455FrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer
             }
             // It would not shrink: out plain, and the window that now holds bytes the peer never
             // inflated is dropped (a new compressor starts empty, which any peer can follow).
-            if !compression.parameters.serverNoContextTakeover { self.deflater = nil }
+            if !compression.parameters.serverNoContextTakeover { compression.deflater = nil }
         }
         guard payload.readableBytes >= Self.separateHeaderThreshold else {
             context.write(Self.wrapOutboundOut(RFC6455FrameEncoder.frame(opcode: opcode, payload: payload)), promise: promise)

@@ -16,7 +16,6 @@ final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink {
     typealias OutboundOut = OutboundFrame
 
     private let dialect: WebSocketDialect
-    private let family: FrameFamily
     private let target: SessionTarget
     private let rooms: RoomRegistry
     private let metrics: GatewayMetrics
@@ -31,14 +30,12 @@ final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink {
     private let queueLimit: Int
 
     /// `sendQueueBytes`: the route's `send_queue_bytes`; the channel's write watermark holds half of it.
-    /// `family`: the frames room deliveries come in (compressed when the connection negotiated it).
     init(
-        dialect: WebSocketDialect, family: FrameFamily? = nil, target: SessionTarget, sendQueueBytes: Int, rooms: RoomRegistry,
+        dialect: WebSocketDialect, target: SessionTarget, sendQueueBytes: Int, rooms: RoomRegistry,
         metrics: GatewayMetrics, logger: Logger
     ) {
         self.queueLimit = max(1, sendQueueBytes - Self.channelShare(of: sendQueueBytes))
         self.dialect = dialect
-        self.family = family ?? FrameFamily(dialect)
         self.target = target
         self.rooms = rooms
         self.metrics = metrics
@@ -47,9 +44,10 @@ final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        if case .room(let name, let historyLimit, let includeSender, let announce) = self.target {
+        if case .room(let settings) = self.target {
+            let (name, historyLimit, includeSender, announce) = (settings.name, settings.historyLimit, settings.includeSender, settings.announce)
             let member = RoomMember(
-                id: MemberIDs.next(), eventLoop: context.eventLoop, dialect: self.dialect, family: self.family,
+                id: MemberIDs.next(), eventLoop: context.eventLoop, dialect: self.dialect, family: settings.family ?? FrameFamily(self.dialect),
                 includeSender: includeSender, announces: announce, sink: self)
             self.member = member
             self.room = self.rooms.join(member, room: name, historyLimit: historyLimit)
@@ -145,7 +143,8 @@ final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink {
         self.queued.removeAll()
         self.queuedBytes = 0
         guard let member = self.member, member.sink != nil else { return }  // closed already
-        if case .room(let name, _, _, _) = self.target {
+        if case .room(let settings) = self.target {
+            let name = settings.name
             self.logger.info("room member closed", metadata: ["wsgate.room": "\(name)", "wsgate.code": "\(code.rawValue)", "wsgate.reason": "\(reason)"])
         }
         member.sink = nil
@@ -173,7 +172,8 @@ final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink {
         self.queuedBytes = 0
         guard let member = self.member, member.sink != nil else { return }  // closed already
         self.metrics.slowConsumerCloses.add(1)
-        if case .room(let name, _, _, _) = self.target {
+        if case .room(let settings) = self.target {
+            let name = settings.name
             self.logger.warning("slow consumer closed", metadata: ["wsgate.room": "\(name)"])
         }
         member.sink = nil  // receives nothing more; during `join`, handlerAdded takes it out again
