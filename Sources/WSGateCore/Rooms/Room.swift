@@ -39,7 +39,12 @@ final class Room: @unchecked Sendable {  // all mutable state is guarded by `loc
     private var shards: [ObjectIdentifier: Shard] = [:]
     private var memberCount = 0
     /// Members by frame family: what each message is encoded in (at most a handful of entries).
-    private var familyCounts: [FrameFamily: Int] = [:]
+    private var familyCounts: [FrameFamily: Int] = [:] {
+        // Kept as an array too, so that a publish reads it without building one.
+        didSet { self.familyList = self.familyCounts.isEmpty ? [.rfc6455] : Array(self.familyCounts.keys) }
+    }
+    /// `familyCounts`' keys; with no member (history only), plain RFC 6455: what most joiners need.
+    private var familyList: [FrameFamily] = [.rfc6455]
     private let metrics: GatewayMetrics
 
     init(name: String, ordering: any RoomOrdering, metrics: GatewayMetrics, coalescingWindow: TimeAmount = Room.defaultCoalescingWindow) {
@@ -54,8 +59,7 @@ final class Room: @unchecked Sendable {  // all mutable state is guarded by `loc
 
     /// The frame families its members need now: what a message is encoded in before delivery.
     var families: [FrameFamily] {
-        // With no member (history only), plain RFC 6455: what most joiners will need.
-        self.lock.withLock { self.familyCounts.isEmpty ? [.rfc6455] : Array(self.familyCounts.keys) }
+        self.lock.withLock { self.familyList }
     }
 
     /// Whether the room can be forgotten: no members and no history.
