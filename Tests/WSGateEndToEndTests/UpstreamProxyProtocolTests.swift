@@ -156,6 +156,25 @@ struct UpstreamProxyProtocolTests {
         #expect(lines.last == "hello")
     }
 
+    /// The PROXY header names the client's real address: from a trusted peer, the address its
+    /// `X-Forwarded-For` gives (no port: 0), as logs and per-client limits use it.
+    @Test func thePROXYHeaderNamesTheAddressATrustedProxyForwarded() throws {
+        let backend = try LegacyBackgroundProcess("/usr/bin/python3", ["-c", Self.backend, "tcp", "127.0.0.1", "proxy"])
+        defer { backend.stop() }
+        let backendPort = try #require(backend.firstLine().flatMap { Int($0) })
+        let harness = try GatewayHarness(yaml: "trusted_proxies: [127.0.0.1/32]\n" + GatewayHarness.yaml(routes: """
+              - path: /v1
+                upstream: tcp://127.0.0.1:\(backendPort)
+                proxy_protocol: v1
+
+            """))
+        defer { harness.stop() }
+        let ws = try OpsWebSocket(port: harness.port, path: "/v1", headers: ["X-Forwarded-For: 203.0.113.9"])
+        let line = String(decoding: ws.readFrame()?.payload ?? [], as: UTF8.self)
+        #expect(line.hasPrefix("v1 TCP4 203.0.113.9 0 127.0.0.1 \(harness.port) "), "\(line)")
+        ws.close()
+    }
+
     /// `tls://` with `proxy_protocol`: the header goes first, in the clear, then the TLS handshake.
     @Test func aTLSUpstreamGetsTheHeaderInTheClearBeforeTLS() throws {
         let backend = try LegacyBackgroundProcess("/usr/bin/python3", ["-c", Self.backend, "tcp", "127.0.0.1", "proxy", "tls"])

@@ -46,6 +46,7 @@ final class ProxyProtocolHandler: ChannelInboundHandler, RemovableChannelHandler
                 self.deadline?.cancel()
                 if let source = header.source, !header.isLocal, header.family != .unknown {
                     self.info.peer = source.address
+                    self.info.clientPort = Int(source.port)
                 }
                 try self.security.install(on: context.channel, info: self.info)
                 if incoming.readableBytes > 0 {

@@ -34,7 +34,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
                 routes: runtime.routes, isTLS: info.isTLS, routeLoad: { runtime.routeConnections[$0]?.load },
                 needsAuthorization: { route in runtime.access[route.path] != nil },
                 preparesRooms: runtime.rooms.needsPreparation,
-                clientAddress: info.clientAddress))
+                clientAddress: info.peer))
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -139,6 +139,9 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         let forwarded = head.headers.filter { $0.name.lowercased() == "x-forwarded-for" }.map(\.value)
         guard !forwarded.isEmpty, self.runtime.trustedProxies.contains(self.info.peer) else { return }
         self.info.peer = ClientAddress.resolve(peer: self.info.peer, xForwardedFor: forwarded, trusted: self.runtime.trustedProxies)
+        self.info.clientPort = 0
+        // Forwarding headers and PROXY headers to upstreams name the same client as logs and limits.
+        self.machine.environment.clientAddress = self.info.peer
     }
 
     /// The per-client limits, by the real address: nil admits (and counts) the connection.
@@ -294,7 +297,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// The PROXY header naming the client's real address and the address it connected to
     /// (TCP4, or TCP6 when either is IPv6; v1 `UNKNOWN` / v2 `LOCAL` when they cannot be told).
     private func proxyHeader(_ version: ProxyProtocolVersion) -> [UInt8] {
-        let source = ProxyEndpoint(address: self.info.clientAddress, port: UInt16(clamping: self.info.clientPort))
+        let source = ProxyEndpoint(address: self.info.peer, port: UInt16(clamping: self.info.clientPort))
         let destination = ProxyEndpoint(address: self.info.localAddress, port: UInt16(clamping: self.info.localPort))
         switch version {
         case .v1: return (try? ProxyProtocolEncoder.v1(source: source, destination: destination)) ?? ProxyProtocolEncoder.v1Unknown()

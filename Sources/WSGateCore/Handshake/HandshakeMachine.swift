@@ -87,7 +87,9 @@ struct HandshakeMachine {
     }
 
     var state: State = .readingHead
-    let environment: Environment
+    /// What the gateway knows; the handler sets `clientAddress` once the head named the client
+    /// (trusted proxies), before `receivedHead`.
+    var environment: Environment
     /// The route of an upgrade that passed the head's checks (it counts towards the route's
     /// `max_connections` from then on).
     private(set) var acceptedRoute: RouteConfiguration?

@@ -20,10 +20,7 @@ struct ConnectionInfo {
     /// When it was accepted: the handshake must be complete `handshake_timeout_ms` after this,
     /// however many stages (TLS sniffing, TLS, the request head) it goes through.
     let acceptedAt: NIODeadline
-    /// The client's real address, without port: the socket peer while no `trusted_proxies`
-    /// configuration exists (docs/SPEC.md "Who may connect"). Forwarding headers use it.
-    var clientAddress: String = ""
-    /// The client's port (0 when unknown), and the address and port it connected to: the PROXY
+    /// The client's port (0 when unknown: an `X-Forwarded-For` address has none), and the address and port it connected to: the PROXY
     /// header to upstreams names them.
     var clientPort: Int = 0
     var localAddress: String = ""

@@ -219,10 +219,10 @@ public final class Gateway: @unchecked Sendable {
         let accounting = ConnectionAccounting(channel: channel, metrics: metrics)
         let peerIP = channel.remoteAddress?.ipAddress ?? "?"
         let logger = self.logger
-        let socketPeer = channel.remoteAddress?.ipAddress ?? ""
+        // The socket peer, normalized (IPv4-mapped IPv6 as IPv4), until a trusted proxy names the client.
         let info = ConnectionInfo(
-            runtime: runtime, isTLS: false, peer: peerIP, peerIP: peerIP, logger: logger, accounting: accounting, acceptedAt: .now(),
-            clientAddress: ClientAddress.resolve(peer: socketPeer, xForwardedFor: [], trusted: .none),
+            runtime: runtime, isTLS: false, peer: ClientAddress.resolve(peer: peerIP, xForwardedFor: [], trusted: .none), peerIP: peerIP,
+            logger: logger, accounting: accounting, acceptedAt: .now(),
             clientPort: channel.remoteAddress?.port ?? 0,
             localAddress: ClientAddress.resolve(peer: channel.localAddress?.ipAddress ?? "", xForwardedFor: [], trusted: .none),
             localPort: channel.localAddress?.port ?? 0)
