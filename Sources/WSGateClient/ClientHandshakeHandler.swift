@@ -86,7 +86,7 @@ final class ClientHandshakeHandler: ChannelInboundHandler, RemovableChannelHandl
         case .rfc6455:
             // A compressed frame may be a little longer than the message it inflates to.
             let frameLimit = agreement.compression == nil
-                ? configuration.maxMessageSize : RFC6455ClientFrameHandler.wireLimit(configuration.maxMessageSize)
+                ? configuration.maxMessageSize : RFC6455MessageAssembler.compressedWireLimit(configuration.maxMessageSize)
             handlers = [
                 ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: min(frameLimit, Int(UInt32.max)))),
                 RFC6455ClientFrameHandler(

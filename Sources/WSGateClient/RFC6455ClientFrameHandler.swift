@@ -54,11 +54,6 @@ final class RFC6455ClientFrameHandler: ChannelDuplexHandler {
         self.compressionMinBytes = compressionMinBytes
     }
 
-    /// The largest compressed message accepted for `limit` inflated bytes: DEFLATE's stored blocks
-    /// add 5 bytes per 64 KiB, so an incompressible message compresses to a little more.
-    static func wireLimit(_ limit: Int) -> Int {
-        RFC6455MessageAssembler.compressedWireLimit(limit)
-    }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.closeTimer?.cancel()

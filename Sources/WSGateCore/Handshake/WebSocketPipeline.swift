@@ -19,7 +19,7 @@ enum WebSocketPipeline {
         case .rfc6455:
             // The limit is on the message as the application sees it: a compressed frame may be a
             // little longer than what it inflates to (stored blocks of incompressible data).
-            let maxFrame = min(compression == nil ? limits.maxMessageBytes : MessageCompression.wireLimit(limits.maxMessageBytes), Int(UInt32.max))
+            let maxFrame = min(compression == nil ? limits.maxMessageBytes : RFC6455MessageAssembler.compressedWireLimit(limits.maxMessageBytes), Int(UInt32.max))
             return [
                 ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: maxFrame)),
                 RFC6455FrameHandler(

@@ -27,10 +27,6 @@ final class MessageCompression: @unchecked Sendable {
         self.compressions = compressions
     }
 
-    /// The most compressed bytes a message of `limit` bytes may take on the wire.
-    static func wireLimit(_ limit: Int) -> Int {
-        RFC6455MessageAssembler.compressedWireLimit(limit)
-    }
 
     /// The frame family of a room member with these parameters: the shared compressed bytes
     /// for its server window.
