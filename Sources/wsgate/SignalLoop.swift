@@ -11,6 +11,9 @@ enum SignalLoop {
     static func run(gateway: Gateway, configPath: String, notifier: SystemdNotifier, logger: Logger) -> Never {
         let queue = DispatchQueue(label: "wsgate.signals")
         var sources: [DispatchSourceSignal] = []
+        // libdispatch arms a signal source asynchronously, after `resume`: until then a signal set to
+        // SIG_IGN is simply lost. Each source says when it is armed.
+        let armed = DispatchGroup()
         for sig in [SIGTERM, SIGINT, SIGHUP] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
@@ -26,10 +29,13 @@ enum SignalLoop {
                     exit(0)
                 }
             }
+            armed.enter()
+            source.setRegistrationHandler { armed.leave() }
             source.resume()
             sources.append(source)
         }
-        // Ready only once the signals are handled: a SIGHUP right after READY=1 must reload, not kill.
+        // Ready only once the signals are handled: a SIGHUP right after READY=1 must reload, not be lost.
+        _ = armed.wait(timeout: .now() + 5)
         notifier.ready(status: Self.status(gateway))
         let statusTimer = DispatchSource.makeTimerSource(queue: queue)
         if notifier.isEnabled {
