@@ -31,7 +31,12 @@ struct AuthAccessTests {
                         self.send_response(code)
                         if code == 200: self.send_header('Wsgate-Target', 'vm1')
                         self.send_header('Content-Length', '0'); self.end_headers()
-                http.server.ThreadingHTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()
+                # A backlog for the test's bursts (socketserver's default is 5: under load a burst of
+                # slow requests made the next connect wait for a SYN retransmit, past the timeout).
+                class S(http.server.ThreadingHTTPServer):
+                    request_queue_size = 128
+                    daemon_threads = True
+                S(('127.0.0.1', int(sys.argv[1])), H).serve_forever()
                 """
             self.process = try LegacyBackgroundProcess("/usr/bin/python3", ["-c", script, String(self.port), self.seenPath])
             _ = OpsProcess.eventually(timeout: 10) { (try? OpsSocket.connect(port: self.port)).map { close($0); return true } ?? false }
