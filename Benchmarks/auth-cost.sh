@@ -37,23 +37,30 @@ routes:
     auth: { jwt: { algorithms: [RS256], key: $WORK/rsa.pub.pem } }
 YAML
 ulimit -n 65536 2>/dev/null || true
-echo "| route | handshakes/s (median of $RUNS) | runs |"
-echo "| --- | ---: | --- |"
-for route in plain hs rs; do
-    header=()
-    [ "$route" = hs ] && header=(--header "Authorization: Bearer $HS")
-    [ "$route" = rs ] && header=(--header "Authorization: Bearer $RS")
-    rates=()
-    for run in $(seq "$RUNS"); do
+echo "| route | handshakes/s (median of $RUNS) | server CPU-µs per handshake (median) | runs (handshakes/s) |"
+echo "| --- | ---: | ---: | --- |"
+# Runs alternate between the routes (plain, hs, rs, plain, …) so that a change in the machine's
+# other load falls on all three alike.
+declare -A RATES CPUS
+for run in $(seq "$RUNS"); do
+    for route in plain hs rs; do
+        header=()
+        [ "$route" = hs ] && header=(--header "Authorization: Bearer $HS")
+        [ "$route" = rs ] && header=(--header "Authorization: Bearer $RS")
         "$WSGATE" --config "$WORK/wsgate.yaml" 2>"$WORK/server-$route-$run.log" &
         pid=$!
         sleep 1
         line=$("$BENCH" idle --url "ws://127.0.0.1:18090/$route" --connections "$CONNECTIONS" --dialects rfc6455 \
             --source-addresses 8 --duration 2 --server-pid "$pid" "${header[@]}" | tail -1)
         kill "$pid"; wait "$pid" 2>/dev/null || true
-        rates+=("$(python3 -c "import json,sys;print(round(json.loads(sys.argv[1])['handshakes_per_s']))" "$line")")
+        read -r rate cpu < <(python3 -c "import json,sys;r=json.loads(sys.argv[1]);print(round(r['handshakes_per_s']), round(r['server_cpu_s']*1e6/r['connections'],1))" "$line")
+        RATES[$route]="${RATES[$route]:-} $rate"
+        CPUS[$route]="${CPUS[$route]:-} $cpu"
     done
-    median=$(printf '%s\n' "${rates[@]}" | sort -n | sed -n "$(( (RUNS + 1) / 2 ))p")
-    echo "| /$route | $median | ${rates[*]} |"
 done
+median() { printf '%s\n' $1 | sort -g | sed -n "$(( (RUNS + 1) / 2 ))p"; }
+for route in plain hs rs; do
+    echo "| /$route | $(median "${RATES[$route]}") | $(median "${CPUS[$route]}") |${RATES[$route]} |"
+done
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 rm -rf "$WORK"

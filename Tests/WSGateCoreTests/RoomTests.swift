@@ -11,13 +11,18 @@ private final class RecordingSink: RoomMemberSink {
     func roomWrite(_ frame: ByteBuffer) { self.frames.append(frame) }
     func roomFlush() { self.flushes += 1 }
 
+    /// Every frame of every write (a write may carry several frames back to back).
     var texts: [String] {
-        self.frames.map { frame in
+        self.frames.flatMap { frame in
             var frame = frame
-            let first = frame.readInteger(as: UInt8.self)
-            let length = frame.readInteger(as: UInt8.self)
-            precondition(first == 0x81 && (length ?? 0) < 126, "short text frames only in these tests")
-            return frame.readString(length: frame.readableBytes) ?? ""
+            var texts: [String] = []
+            while frame.readableBytes > 0 {
+                let first = frame.readInteger(as: UInt8.self)
+                let length = Int(frame.readInteger(as: UInt8.self) ?? 0)
+                precondition(first == 0x81 && length < 126, "short text frames only in these tests")
+                texts.append(frame.readString(length: length) ?? "")
+            }
+            return texts
         }
     }
 }
@@ -94,13 +99,34 @@ struct RoomTests {
         #expect(a.sink.texts == ["m0", "m1", "m2", "m3"], "after a quiet window, at once again")
     }
 
-    @Test func writesOfOneDrainAreFlushedOnce() {
+    @Test func theMessagesOfOneDrainGoOutAsOneSharedWriteAndOneFlush() {
         let fixture = Fixture()
         let a = fixture.join("r", loop: 0)
+        let b = fixture.join("r", loop: 0)
         for i in 0..<10 { a.room.ordering.publish(.text("m\(i)"), from: nil, room: a.room) }
         fixture.runLoops()
-        #expect(a.sink.frames.count == 10)
+        #expect(a.sink.frames.count == 1, "ten frames back to back in one buffer")
+        #expect(a.sink.texts == (0..<10).map { "m\($0)" })
         #expect(a.sink.flushes == 1)
+        #expect(b.sink.frames.first?.withUnsafeReadableBytes { $0.baseAddress } == a.sink.frames.first?.withUnsafeReadableBytes { $0.baseAddress },
+                "the same buffer for both, not equal copies")
+        #expect(fixture.metrics.roomDeliveries.load == 20)
+    }
+
+    @Test func aMemberThatMustSkipSomeOfADrainGetsTheRestOneByOne() {
+        let fixture = Fixture()
+        let quiet = fixture.join("r", loop: 0, includeSender: false)
+        let all = fixture.join("r", loop: 0)
+        quiet.room.ordering.publish(.text("q"), from: quiet.member.id, room: quiet.room)
+        all.room.ordering.publish(.text("x"), from: all.member.id, room: all.room)
+        let late = fixture.join("r", loop: 0)  // joins between the drain's messages
+        all.room.ordering.publish(.text("y"), from: all.member.id, room: all.room)
+        fixture.runLoops()
+        #expect(quiet.sink.texts == ["x", "y"])
+        #expect(all.sink.texts == ["q", "x", "y"])
+        #expect(all.sink.frames.count == 1)
+        #expect(late.sink.texts == ["y"])
+        #expect(fixture.metrics.roomDeliveries.load == 6)
     }
 
     @Test func aMemberSeesOnlyMessagesSentAfterItJoined() {
@@ -204,8 +230,10 @@ struct RoomTests {
         let plain = fixture.join("big", loop: 0)
         let room = members[0].room
         let message = String(repeating: "{\"from\":\"ann\",\"text\":\"good morning everyone\"}", count: 10)
-        for i in 0..<10 { room.ordering.publish(.text("\(i) " + message), from: nil, room: room) }
-        fixture.runLoops()
+        for i in 0..<10 {
+            room.ordering.publish(.text("\(i) " + message), from: nil, room: room)
+            fixture.runLoops()  // one message per drain: one frame per write
+        }
         #expect(fixture.metrics.roomCompressions.load == 10, "one deflate per message for 200 members")
         for (_, sink, _) in members {
             #expect(sink.frames.count == 10)

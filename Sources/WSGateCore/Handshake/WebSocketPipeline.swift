@@ -20,17 +20,16 @@ enum WebSocketPipeline {
             // The limit is on the message as the application sees it: a compressed frame may be a
             // little longer than what it inflates to (stored blocks of incompressible data).
             let maxFrame = min(compression == nil ? limits.maxMessageBytes : RFC6455MessageAssembler.compressedWireLimit(limits.maxMessageBytes), Int(UInt32.max))
-            return [
-                ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: maxFrame)),
-                RFC6455FrameHandler(
-                    maxMessageSize: limits.maxMessageBytes, keepalive: keepalive, compression: compression, metrics: metrics, logger: logger),
-            ] + limiter + [session]
+            let frames = RFC6455FrameHandler(
+                maxMessageSize: limits.maxMessageBytes, keepalive: keepalive, compression: compression, metrics: metrics, logger: logger)
+            (session as? WebSocketSessionHandler)?.frameWriter = frames
+            return [ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: maxFrame)), frames] + limiter + [session]
         case .hixie75, .hixie76:
-            return [
-                HixieFrameHandler(
-                    dialect: dialect == .hixie75 ? .hixie75 : .hixie76, maxMessageSize: limits.maxMessageBytes,
-                    keepalive: keepalive, metrics: metrics, logger: logger),
-            ] + limiter + [session]
+            let frames = HixieFrameHandler(
+                dialect: dialect == .hixie75 ? .hixie75 : .hixie76, maxMessageSize: limits.maxMessageBytes,
+                keepalive: keepalive, metrics: metrics, logger: logger)
+            (session as? WebSocketSessionHandler)?.frameWriter = frames
+            return [frames] + limiter + [session]
         }
     }
 

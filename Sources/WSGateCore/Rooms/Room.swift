@@ -144,9 +144,21 @@ final class Room: @unchecked Sendable {  // all mutable state is guarded by `loc
             shard.lastDrain = shard.eventLoop.now
             return (pending, Array(shard.members.values))
         }
+        guard let first = deliveries.first else { return }
+        // Several messages at once (a high rate): a member that takes all of them gets them as one
+        // buffer, built once per family for the whole shard (one write instead of one per message).
+        var batches = RoomBatches(deliveries: deliveries.count > 1 ? deliveries : [])
         var deliveredCount = 0
         for member in members {
             guard let sink = member.sink else { continue }
+            if deliveries.count > 1, member.joinSequence < first.sequence,
+                member.includeSender || !deliveries.contains(where: { $0.senderID == member.id })
+            {
+                sink.roomWrite(batches.bytes(for: member.family))
+                sink.roomFlush()
+                deliveredCount += deliveries.count
+                continue
+            }
             var wrote = false
             for delivery in deliveries where delivery.sequence > member.joinSequence {
                 if delivery.senderID == member.id && !member.includeSender { continue }
@@ -158,5 +170,24 @@ final class Room: @unchecked Sendable {  // all mutable state is guarded by `loc
         }
         self.metrics.roomDeliveries.add(deliveredCount)
         self.metrics.messagesOut.add(deliveredCount)
+    }
+}
+
+/// The messages of one drain framed back to back, once per frame family, for the members that
+/// take all of them: every member of a family is written the same buffer.
+struct RoomBatches {
+    private let deliveries: [RoomDelivery]
+    private var built: [(family: FrameFamily, bytes: ByteBuffer)] = []
+
+    init(deliveries: [RoomDelivery]) { self.deliveries = deliveries }
+
+    /// The deliveries' frames for `family`, in order, in one buffer.
+    mutating func bytes(for family: FrameFamily) -> ByteBuffer {
+        for entry in self.built where entry.family == family { return entry.bytes }
+        var frames = self.deliveries.map { $0.framed.bytes(for: family) }
+        var batch = ByteBufferAllocator().buffer(capacity: frames.reduce(0) { $0 + $1.readableBytes })
+        for index in frames.indices { batch.writeBuffer(&frames[index]) }
+        self.built.append((family, batch))
+        return batch
     }
 }

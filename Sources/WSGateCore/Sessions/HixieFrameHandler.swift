@@ -10,7 +10,7 @@ import WSGateWire
 /// framed for this family pass through; a `WebSocketCloseRequest` becomes `0xFF 0x00` (hixie-76,
 /// then at most `closeGracePeriod` for the answer) or a TCP close (hixie-75). The connection's end
 /// goes up once, as a `WebSocketClose` event.
-final class HixieFrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer {
+final class HixieFrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer, FrameWriter {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = GatewayMessage
     typealias OutboundIn = OutboundFrame
@@ -23,6 +23,8 @@ final class HixieFrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer {
     private let keepalive: Keepalive
     private let metrics: GatewayMetrics
     private let logger: Logger
+    /// Its place in the pipeline while it is in one (the session's direct writes go out from here).
+    private var context: ChannelHandlerContext?
 
     init(dialect: HixieDialect, maxMessageSize: Int, keepalive: Keepalive, closeGracePeriod: TimeAmount = .seconds(5), metrics: GatewayMetrics, logger: Logger) {
         self.closing = ClosingHandshake(hasCloseFrame: dialect == .hixie76)
@@ -34,10 +36,12 @@ final class HixieFrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
         self.startKeepalive(self.keepalive, context: context, ping: nil)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
         self.closeTimer?.cancel()
         self.keepalive.stop()
     }
@@ -78,13 +82,20 @@ final class HixieFrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer {
             promise?.fail(ChannelError.outputClosed)
             return
         }
-        let bytes: ByteBuffer
-        switch Self.unwrapOutboundIn(data) {
-        case .framed(let framed): bytes = framed
-        case .text(let payload): bytes = MessageFramer.frame(.text(payload), family: .hixieText).bytes
-        case .binary(let payload): bytes = MessageFramer.frame(.binary(payload), family: .hixieText).bytes
+        context.write(Self.wrapOutboundOut(Self.bytes(of: Self.unwrapOutboundIn(data))), promise: promise)
+    }
+
+    func writeFrame(_ frame: OutboundFrame) {
+        guard let context = self.context, self.closing.canSend else { return }
+        context.write(Self.wrapOutboundOut(Self.bytes(of: frame)), promise: nil)
+    }
+
+    private static func bytes(of frame: OutboundFrame) -> ByteBuffer {
+        switch frame {
+        case .framed(let framed): return framed
+        case .text(let payload): return MessageFramer.frame(.text(payload), family: .hixieText).bytes
+        case .binary(let payload): return MessageFramer.frame(.binary(payload), family: .hixieText).bytes
         }
-        context.write(Self.wrapOutboundOut(bytes), promise: promise)
     }
 
     func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {

@@ -15,7 +15,7 @@ import WSGateWire
 /// With permessage-deflate negotiated, compressed messages are inflated (stopping at
 /// `maxMessageSize`: close 1009; bad data: 1007) before their UTF-8 is checked, and messages
 /// from `minBytes` on are compressed when that makes them shorter.
-final class RFC6455FrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer {
+final class RFC6455FrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer, FrameWriter {
     typealias InboundIn = WebSocketFrame
     typealias InboundOut = GatewayMessage
     typealias OutboundIn = OutboundFrame
@@ -36,6 +36,8 @@ final class RFC6455FrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer
     /// The negotiated compression and its streams, created on the first compressed message in
     /// each direction (no zlib state before).
     private let compression: MessageCompression?
+    /// Its place in the pipeline while it is in one (the session's direct writes go out from here).
+    private var context: ChannelHandlerContext?
 
     /// The zlib memory this connection holds now (0 until it first compresses or inflates).
     var zlibMemoryBytes: Int { self.compression?.zlibMemoryBytes ?? 0 }
@@ -55,10 +57,12 @@ final class RFC6455FrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
         self.startKeepalive(self.keepalive, context: context, ping: RFC6455FrameEncoder.frame(opcode: .ping, payload: ByteBuffer()))
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
         self.closeTimer?.cancel()
         self.keepalive.stop()
         self.compression?.inflater = nil
@@ -114,7 +118,16 @@ final class RFC6455FrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer
             promise?.fail(ChannelError.outputClosed)
             return
         }
-        switch Self.unwrapOutboundIn(data) {
+        self.write(Self.unwrapOutboundIn(data), context: context, promise: promise)
+    }
+
+    func writeFrame(_ frame: OutboundFrame) {
+        guard let context = self.context, self.closing.canSend else { return }
+        self.write(frame, context: context, promise: nil)
+    }
+
+    private func write(_ frame: OutboundFrame, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
+        switch frame {
         case .framed(let bytes):
             context.write(Self.wrapOutboundOut(bytes), promise: promise)
         case .text(let payload):

@@ -21,6 +21,9 @@ final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink {
     private let metrics: GatewayMetrics
     private let logger: Logger
     private var context: ChannelHandlerContext?
+    /// The connection's frame handler, written to directly (`FrameWriter`); set when the pipeline
+    /// is built. Without one (a pipeline of its own in tests) frames go down the pipeline.
+    var frameWriter: FrameWriter?
     private var member: RoomMember?
     private var room: Room?
     private var needsFlush = false
@@ -28,6 +31,12 @@ final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink {
     private var queued = CircularBuffer<ByteBuffer>(initialCapacity: 0)
     private var queuedBytes = 0
     private let queueLimit: Int
+    /// Whether it takes room deliveries: from just before `join` until `member.sink` is cleared
+    /// (the same, without a weak load per delivery).
+    private var receivesDeliveries = false
+    /// The channel's writability, kept from `channelWritabilityChanged` (NIO fires it as soon as a
+    /// write crosses a watermark): read per delivery without going through the channel.
+    private var channelIsWritable = true
 
     /// `sendQueueBytes`: the route's `send_queue_bytes`; the channel's write watermark holds half of it.
     init(
@@ -44,12 +53,14 @@ final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        self.channelIsWritable = context.channel.isWritable
         if case .room(let settings) = self.target {
             let (name, historyLimit, includeSender, announce) = (settings.name, settings.historyLimit, settings.includeSender, settings.announce)
             let member = RoomMember(
                 id: MemberIDs.next(), eventLoop: context.eventLoop, dialect: self.dialect, family: settings.family ?? FrameFamily(self.dialect),
                 includeSender: includeSender, announces: announce, sink: self)
             self.member = member
+            self.receivesDeliveries = true
             self.room = self.rooms.join(member, room: name, historyLimit: historyLimit)
             if member.sink == nil, let room = self.room {
                 // The history replay alone passed send_queue_bytes: out again.
@@ -62,6 +73,7 @@ final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink {
     func handlerRemoved(context: ChannelHandlerContext) {
         self.leaveRoom()
         self.context = nil
+        self.frameWriter = nil
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -82,7 +94,7 @@ final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink {
         let message = Self.unwrapInboundIn(data)
         switch self.target {
         case .echo:
-            context.write(Self.wrapOutboundOut(OutboundFrame(message)), promise: nil)
+            self.write(OutboundFrame(message), context: context)
             self.metrics.messagesOut.add(1)
             self.needsFlush = true
         case .room:
@@ -107,6 +119,7 @@ final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink {
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         let isWritable = context.channel.isWritable
+        self.channelIsWritable = isWritable
         switch self.target {
         case .echo:
             // Backpressure: read no more from a client that does not read what we send it.
@@ -122,9 +135,9 @@ final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink {
     // A member is joined while its sink is set: from before `join` (which writes the history replay
     // through `welcome`, before `self.room` is assigned) until `leaveRoom` clears it.
     func roomWrite(_ frame: ByteBuffer) {
-        guard self.member?.sink != nil, let context = self.context else { return }
-        if self.queued.isEmpty && context.channel.isWritable {
-            context.write(Self.wrapOutboundOut(.framed(frame)), promise: nil)
+        guard self.receivesDeliveries, let context = self.context else { return }
+        if self.queued.isEmpty && self.channelIsWritable {
+            self.write(.framed(frame), context: context)
             return
         }
         // The channel holds its half of send_queue_bytes: the rest waits here, not yet begun.
@@ -134,7 +147,7 @@ final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink {
     }
 
     func roomFlush() {
-        guard self.member?.sink != nil, let context = self.context else { return }
+        guard self.receivesDeliveries, let context = self.context else { return }
         context.flush()
     }
 
@@ -147,7 +160,7 @@ final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink {
             let name = settings.name
             self.logger.info("room member closed", metadata: ["wsgate.room": "\(name)", "wsgate.code": "\(code.rawValue)", "wsgate.reason": "\(reason)"])
         }
-        member.sink = nil
+        self.stopDeliveries(to: member)
         if let room = self.room {
             self.room = nil
             self.rooms.leave(member, room: room)
@@ -155,12 +168,21 @@ final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink {
         context.triggerUserOutboundEvent(WebSocketCloseRequest(code: code, reason: reason), promise: nil)
     }
 
+    /// Writes one frame, directly to the frame handler when there is one.
+    private func write(_ frame: OutboundFrame, context: ChannelHandlerContext) {
+        if let writer = self.frameWriter {
+            writer.writeFrame(frame)
+        } else {
+            context.write(Self.wrapOutboundOut(frame), promise: nil)
+        }
+    }
+
     /// Moves queued frames into the channel while it takes them.
     private func drainQueue(context: ChannelHandlerContext) {
         guard !self.queued.isEmpty else { return }
         while context.channel.isWritable, let frame = self.queued.popFirst() {
             self.queuedBytes -= frame.readableBytes
-            context.write(Self.wrapOutboundOut(.framed(frame)), promise: nil)
+            self.write(.framed(frame), context: context)
         }
         context.flush()
     }
@@ -176,7 +198,7 @@ final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink {
             let name = settings.name
             self.logger.warning("slow consumer closed", metadata: ["wsgate.room": "\(name)"])
         }
-        member.sink = nil  // receives nothing more; during `join`, handlerAdded takes it out again
+        self.stopDeliveries(to: member)  // receives nothing more; during `join`, handlerAdded takes it out again
         if let room = self.room {
             self.room = nil
             self.rooms.leave(member, room: room)
@@ -189,10 +211,16 @@ final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink {
         max(2, sendQueueBytes / 2)
     }
 
+    /// It takes no more deliveries.
+    private func stopDeliveries(to member: RoomMember) {
+        member.sink = nil
+        self.receivesDeliveries = false
+    }
+
     private func leaveRoom() {
         guard let room = self.room, let member = self.member else { return }
         self.room = nil
-        member.sink = nil
+        self.stopDeliveries(to: member)
         self.rooms.leave(member, room: room)
     }
 }
