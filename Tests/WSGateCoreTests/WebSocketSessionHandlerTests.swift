@@ -45,8 +45,10 @@ private final class Member {
         let metrics = GatewayMetrics()
         let rooms = RoomRegistry(metrics: metrics)
         let member = try Member(rooms: rooms, metrics: metrics, sendQueueBytes: 1000)
-        // The client stops reading: the channel takes no more, so room frames queue in the session.
+        // The client stops reading: the channel takes no more (and says so, as a socket channel
+        // does when its buffer passes the high watermark), so room frames queue in the session.
         member.channel.isWritable = false
+        member.channel.pipeline.fireChannelWritabilityChanged()
         let publisher = RoomMember(
             id: 999_999, eventLoop: member.channel.embeddedEventLoop, dialect: .rfc6455(version: 13), includeSender: false, announces: false,
             sink: NullSink())
@@ -66,6 +68,7 @@ private final class Member {
         let rooms = RoomRegistry(metrics: metrics)
         let member = try Member(rooms: rooms, metrics: metrics, sendQueueBytes: 1 << 20)
         member.channel.isWritable = false
+        member.channel.pipeline.fireChannelWritabilityChanged()
         let publisher = RoomMember(
             id: 999_998, eventLoop: member.channel.embeddedEventLoop, dialect: .rfc6455(version: 13), includeSender: false, announces: false,
             sink: NullSink())

@@ -406,7 +406,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             context.close(promise: nil)
             return
         }
-        guard self.runtime.connections.add(context.channel, accounting: self.info.accounting) else {
+        guard self.runtime.connections.add(context.channel) else {
             return self.refuse(context: context, .shuttingDown, head: upgrade.head, dialect: label)
         }
         let compression = upgrade.compression.map {

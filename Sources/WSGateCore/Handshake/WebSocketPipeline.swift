@@ -22,13 +22,13 @@ enum WebSocketPipeline {
             let maxFrame = min(compression == nil ? limits.maxMessageBytes : RFC6455MessageAssembler.compressedWireLimit(limits.maxMessageBytes), Int(UInt32.max))
             let frames = RFC6455FrameHandler(
                 maxMessageSize: limits.maxMessageBytes, keepalive: keepalive, compression: compression, metrics: metrics, logger: logger)
-            (session as? WebSocketSessionHandler)?.frameWriter = frames
+            (session as? FrameWriterUser)?.frameWriter = .rfc6455(frames)
             return [ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: maxFrame)), frames] + limiter + [session]
         case .hixie75, .hixie76:
             let frames = HixieFrameHandler(
                 dialect: dialect == .hixie75 ? .hixie75 : .hixie76, maxMessageSize: limits.maxMessageBytes,
                 keepalive: keepalive, metrics: metrics, logger: logger)
-            (session as? WebSocketSessionHandler)?.frameWriter = frames
+            (session as? FrameWriterUser)?.frameWriter = .hixie(frames)
             return [frames] + limiter + [session]
         }
     }

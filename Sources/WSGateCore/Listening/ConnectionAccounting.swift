@@ -13,23 +13,25 @@ final class ConnectionAccounting: @unchecked Sendable {
     /// The connection's place in the per-client counters, if a limit counts it (a reference: idle
     /// connections without limits pay one word for it).
     var clientClaim: ClientLimits.Held?
-    /// The tracker that lists the connection for shutdown, once it is a WebSocket. Set only by
-    /// `ConnectionTracker.add`, which thereby arranges the removal: registration and removal in
-    /// one place, through the connection's one close callback.
-    var tracker: ConnectionTracker?
 
-    init(channel: Channel, metrics: GatewayMetrics) {
+    /// `tracker`: the gateway's list of open WebSockets, which `ConnectionTracker.add` may put the
+    /// channel on; the close callback takes it off (a no-op for channels never listed), so that
+    /// registration and removal cannot drift apart and no per-connection field remembers it.
+    init(channel: Channel, metrics: GatewayMetrics, tracker: ConnectionTracker) {
         self.metrics = metrics
         metrics.connectionsAccepted.add(1)
         metrics.connectionsOpen.add(1)
-        channel.closeFuture.whenComplete { _ in self.release(channel: channel) }
+        let id = ObjectIdentifier(channel)
+        channel.closeFuture.whenComplete { _ in
+            self.release()
+            tracker.remove(id)
+        }
     }
 
-    private func release(channel: Channel) {
+    private func release() {
         self.metrics.connectionsOpen.add(-1)
         self.dialectCells?.open.add(-1)
         self.routeCell?.add(-1)
         self.clientClaim?.release()
-        self.tracker?.remove(ObjectIdentifier(channel))
     }
 }

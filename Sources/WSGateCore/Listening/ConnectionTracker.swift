@@ -4,8 +4,8 @@ import NIOCore
 /// The open WebSocket channels of the process, so that shutdown can close each in its dialect.
 ///
 /// Adding and removing happen in one place, as NIOExtras' `ChannelCollector` does: `add` registers
-/// the channel and, with it, its removal when the channel closes (through the connection's one
-/// close callback, `ConnectionAccounting`); nobody else has to remember to.
+/// the channel, and the connection's one close callback (`ConnectionAccounting`, which every
+/// connection has from its accept) removes it; nobody else has to remember to.
 final class ConnectionTracker: Sendable {
     private struct State {
         var channels: [ObjectIdentifier: Channel] = [:]
@@ -16,7 +16,7 @@ final class ConnectionTracker: Sendable {
 
     /// Registers an open WebSocket until its channel closes. False (nothing registered) while
     /// draining.
-    func add(_ channel: Channel, accounting: ConnectionAccounting) -> Bool {
+    func add(_ channel: Channel) -> Bool {
         let id = ObjectIdentifier(channel)
         let added = self.state.withLockedValue { state -> Bool in
             if state.isDraining { return false }
@@ -24,8 +24,7 @@ final class ConnectionTracker: Sendable {
             return true
         }
         guard added else { return false }
-        accounting.tracker = self
-        // A channel that closed before the tracker was set: its release ran already.
+        // A channel that closed before it was listed: its close callback ran already.
         if !channel.isActive { self.remove(id) }
         return true
     }

@@ -216,7 +216,7 @@ public final class Gateway: @unchecked Sendable {
     private func initialize(_ channel: Channel, security: ListenerSecurity, proxyProtocol: Bool) throws {
         let runtime = self.lock.withLock { self.runtime }
         let metrics = self.metrics
-        let accounting = ConnectionAccounting(channel: channel, metrics: metrics)
+        let accounting = ConnectionAccounting(channel: channel, metrics: metrics, tracker: self.connections)
         let peerIP = channel.remoteAddress?.ipAddress ?? "?"
         let logger = self.logger
         // The socket peer, normalized (IPv4-mapped IPv6 as IPv4), until a trusted proxy names the client.

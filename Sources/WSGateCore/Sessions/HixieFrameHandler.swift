@@ -10,7 +10,7 @@ import WSGateWire
 /// framed for this family pass through; a `WebSocketCloseRequest` becomes `0xFF 0x00` (hixie-76,
 /// then at most `closeGracePeriod` for the answer) or a TCP close (hixie-75). The connection's end
 /// goes up once, as a `WebSocketClose` event.
-final class HixieFrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer, FrameWriter {
+final class HixieFrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = GatewayMessage
     typealias OutboundIn = OutboundFrame
@@ -85,6 +85,7 @@ final class HixieFrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer, 
         context.write(Self.wrapOutboundOut(Self.bytes(of: Self.unwrapOutboundIn(data))), promise: promise)
     }
 
+    /// The session's direct write (`FrameWriter`): as `write` with an `OutboundFrame`, no promise.
     func writeFrame(_ frame: OutboundFrame) {
         guard let context = self.context, self.closing.canSend else { return }
         context.write(Self.wrapOutboundOut(Self.bytes(of: frame)), promise: nil)

@@ -6,17 +6,22 @@ import NIOCore
 /// next one is due, or `idleTimeout` with no traffic, ends the connection through `onTimeout`.
 /// Owned by a frame handler; used on its event loop only (the timers are scheduled isolated to it).
 final class Keepalive {
-    private let pingInterval: TimeAmount?
-    private let idleTimeout: TimeAmount?
+    // One per connection, so kept small (96 bytes with malloc's rounding, fields ordered so that
+    // none pads): the intervals are stored as 32-bit seconds with 0 for off, not as Optionals.
+    private let pingIntervalSeconds: Int32
+    private let idleTimeoutSeconds: Int32
     private var lastTraffic = NIODeadline.now()
-    private var isAwaitingPong = false
     private var pingTask: Scheduled<Void>?
     private var idleTask: Scheduled<Void>?
+    private var isAwaitingPong = false
+
+    private var pingInterval: TimeAmount? { self.pingIntervalSeconds > 0 ? .seconds(Int64(self.pingIntervalSeconds)) : nil }
+    private var idleTimeout: TimeAmount? { self.idleTimeoutSeconds > 0 ? .seconds(Int64(self.idleTimeoutSeconds)) : nil }
 
     /// `pingIntervalSeconds` and `idleTimeoutSeconds` of 0 mean off.
     init(pingIntervalSeconds: Int, idleTimeoutSeconds: Int) {
-        self.pingInterval = pingIntervalSeconds > 0 ? .seconds(Int64(pingIntervalSeconds)) : nil
-        self.idleTimeout = idleTimeoutSeconds > 0 ? .seconds(Int64(idleTimeoutSeconds)) : nil
+        self.pingIntervalSeconds = Int32(clamping: max(0, pingIntervalSeconds))
+        self.idleTimeoutSeconds = Int32(clamping: max(0, idleTimeoutSeconds))
     }
 
     /// Starts the timers.

@@ -15,7 +15,7 @@ import WSGateWire
 /// With permessage-deflate negotiated, compressed messages are inflated (stopping at
 /// `maxMessageSize`: close 1009; bad data: 1007) before their UTF-8 is checked, and messages
 /// from `minBytes` on are compressed when that makes them shorter.
-final class RFC6455FrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer, FrameWriter {
+final class RFC6455FrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer {
     typealias InboundIn = WebSocketFrame
     typealias InboundOut = GatewayMessage
     typealias OutboundIn = OutboundFrame
@@ -121,6 +121,7 @@ final class RFC6455FrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer
         self.write(Self.unwrapOutboundIn(data), context: context, promise: promise)
     }
 
+    /// The session's direct write (`FrameWriter`): as `write` with an `OutboundFrame`, no promise.
     func writeFrame(_ frame: OutboundFrame) {
         guard let context = self.context, self.closing.canSend else { return }
         self.write(frame, context: context, promise: nil)

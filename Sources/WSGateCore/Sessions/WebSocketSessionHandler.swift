@@ -11,26 +11,27 @@ import WSGateWire
 /// missed), publishes what the client sends through the room's broker, writes what the room
 /// delivers, and closes a member whose unsent bytes pass `send_queue_bytes` with 1008 — never
 /// skipping it silently. It leaves the room on the connection's `WebSocketClose` signal.
-final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink {
+final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink, FrameWriterUser {
     typealias InboundIn = GatewayMessage
     typealias OutboundOut = OutboundFrame
 
-    private let dialect: WebSocketDialect
+    // One per connection: fields ordered so that none pads (the small ones last).
     private let target: SessionTarget
     private let rooms: RoomRegistry
     private let metrics: GatewayMetrics
     private let logger: Logger
     private var context: ChannelHandlerContext?
-    /// The connection's frame handler, written to directly (`FrameWriter`); set when the pipeline
-    /// is built. Without one (a pipeline of its own in tests) frames go down the pipeline.
+    /// The connection's frame handler, written to directly; set when the pipeline is built.
+    /// Without one (a pipeline of its own in tests) frames go down the pipeline.
     var frameWriter: FrameWriter?
     private var member: RoomMember?
     private var room: Room?
-    private var needsFlush = false
     /// Room frames the channel has not taken yet (its own buffer holds half of `send_queue_bytes`).
     private var queued = CircularBuffer<ByteBuffer>(initialCapacity: 0)
     private var queuedBytes = 0
     private let queueLimit: Int
+    private let dialect: WebSocketDialect
+    private var needsFlush = false
     /// Whether it takes room deliveries: from just before `join` until `member.sink` is cleared
     /// (the same, without a weak load per delivery).
     private var receivesDeliveries = false
@@ -94,7 +95,7 @@ final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink {
         let message = Self.unwrapInboundIn(data)
         switch self.target {
         case .echo:
-            self.write(OutboundFrame(message), context: context)
+            self.writeFrame(OutboundFrame(message), context: context)
             self.metrics.messagesOut.add(1)
             self.needsFlush = true
         case .room:
@@ -137,7 +138,7 @@ final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink {
     func roomWrite(_ frame: ByteBuffer) {
         guard self.receivesDeliveries, let context = self.context else { return }
         if self.queued.isEmpty && self.channelIsWritable {
-            self.write(.framed(frame), context: context)
+            self.writeFrame(.framed(frame), context: context)
             return
         }
         // The channel holds its half of send_queue_bytes: the rest waits here, not yet begun.
@@ -168,21 +169,12 @@ final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink {
         context.triggerUserOutboundEvent(WebSocketCloseRequest(code: code, reason: reason), promise: nil)
     }
 
-    /// Writes one frame, directly to the frame handler when there is one.
-    private func write(_ frame: OutboundFrame, context: ChannelHandlerContext) {
-        if let writer = self.frameWriter {
-            writer.writeFrame(frame)
-        } else {
-            context.write(Self.wrapOutboundOut(frame), promise: nil)
-        }
-    }
-
     /// Moves queued frames into the channel while it takes them.
     private func drainQueue(context: ChannelHandlerContext) {
         guard !self.queued.isEmpty else { return }
         while context.channel.isWritable, let frame = self.queued.popFirst() {
             self.queuedBytes -= frame.readableBytes
-            self.write(.framed(frame), context: context)
+            self.writeFrame(.framed(frame), context: context)
         }
         context.flush()
     }

@@ -9,7 +9,7 @@ import WSGateWire
 /// The upstream channel lives on the client's event loop, so both ends are touched from one
 /// thread. When either side cannot keep up (its channel is not writable), reading from the other
 /// side stops; memory per bridge is bounded by the two channels' write watermarks.
-final class BridgeHandler: ChannelInboundHandler {
+final class BridgeHandler: ChannelInboundHandler, FrameWriterUser {
     typealias InboundIn = GatewayMessage
     typealias OutboundOut = OutboundFrame
 
@@ -19,6 +19,8 @@ final class BridgeHandler: ChannelInboundHandler {
     private let metrics: GatewayMetrics
     private let logger: Logger
     private var context: ChannelHandlerContext?
+    /// The client's frame handler, written to directly (set when the pipeline is built).
+    var frameWriter: FrameWriter?
     private var utf8Tail: [UInt8] = []
     private var isClosing = false
     private var upstreamNeedsFlush = false
@@ -49,6 +51,7 @@ final class BridgeHandler: ChannelInboundHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        self.frameWriter = nil
     }
 
     // MARK: Client → upstream
@@ -137,7 +140,7 @@ final class BridgeHandler: ChannelInboundHandler {
             guard complete > 0 else { return }
             message = .text(ByteBuffer(bytes: bytes[0..<complete]))
         }
-        context.write(Self.wrapOutboundOut(OutboundFrame(message)), promise: nil)
+        self.writeFrame(OutboundFrame(message), context: context)
         self.metrics.messagesOut.add(1)
     }
 

@@ -11,7 +11,7 @@ import WSGateWire
 /// The backend's channel lives on the client's event loop, so both ends are touched from one
 /// thread. Backpressure as for TCP bridges: when one side's channel is not writable, the other side
 /// is not read; memory per relay is bounded by the two write watermarks and one message each way.
-final class WebSocketRelayHandler: ChannelInboundHandler {
+final class WebSocketRelayHandler: ChannelInboundHandler, FrameWriterUser {
     typealias InboundIn = GatewayMessage
     typealias OutboundOut = OutboundFrame
 
@@ -22,6 +22,8 @@ final class WebSocketRelayHandler: ChannelInboundHandler {
     private let metrics: GatewayMetrics
     private let logger: Logger
     private var context: ChannelHandlerContext?
+    /// The client's frame handler, written to directly (set when the pipeline is built).
+    var frameWriter: FrameWriter?
     private var isClosing = false
 
     /// `leftover`: what the backend sent after its 101, fed to the frame decoder first.
@@ -62,6 +64,7 @@ final class WebSocketRelayHandler: ChannelInboundHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        self.frameWriter = nil
     }
 
     /// Closes the upstream of a relay that never got into a pipeline.
@@ -123,7 +126,7 @@ final class WebSocketRelayHandler: ChannelInboundHandler {
 
     func backendMessage(_ message: GatewayMessage) {
         guard let context = self.context, !self.isClosing, context.channel.isActive else { return }
-        context.write(Self.wrapOutboundOut(OutboundFrame(message)), promise: nil)
+        self.writeFrame(OutboundFrame(message), context: context)
         self.metrics.messagesOut.add(1)
     }
 
