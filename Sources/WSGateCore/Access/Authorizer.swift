@@ -13,6 +13,14 @@ struct AccessGrant: Sendable, Equatable {
     var target: NamedTargets.Address?
 }
 
+/// An access check's outcome: decided on the spot (a JWT alone), or waiting for the auth server.
+enum AuthorizationOutcome {
+    /// Known now: the handshake goes on (or is refused) without a turn of the event loop.
+    case decided(Result<AccessGrant, GatewayRefusal>)
+    /// The auth server's answer, on the connection's event loop.
+    case pending(EventLoopFuture<Result<AccessGrant, GatewayRefusal>>)
+}
+
 /// Checks one handshake against its route's `RouteAccess` (SPEC "Who may connect"): the JWT
 /// (header, then `access_token`, then the `wsgate_token` cookie; the first present is judged),
 /// the `rooms` claim, the auth server, the named target. Refusals are `GatewayRefusal`s with a
@@ -21,13 +29,13 @@ enum Authorizer {
     static func authorize(
         head: HTTPRequestHead, route: RouteConfiguration, roomName: String?, access: RouteAccess, clientAddress: String,
         isTLS: Bool, eventLoop: EventLoop
-    ) -> EventLoopFuture<Result<AccessGrant, GatewayRefusal>> {
+    ) -> AuthorizationOutcome {
         var grant = AccessGrant()
         var claims: JWTClaims?
         if let verifier = access.verifier {
             let query = head.target.firstIndex(of: "?").map { String(head.target[head.target.index(after: $0)...]) }
             guard let found = JWTTokenSource.find(authorization: head.first("Authorization"), query: query, cookie: head.first("Cookie")) else {
-                return eventLoop.makeSucceededFuture(.failure(.unauthorized(
+                return .decided(.failure(.unauthorized(
                     detail: "no token (Authorization: Bearer, access_token or the wsgate_token cookie)", challenge: BearerChallenge.missingToken,
                     metric: "no_token")))
             }
@@ -43,16 +51,16 @@ enum Authorizer {
                 case .issuerMismatch, .audienceMismatch: metric = "token_claims"
                 default: metric = "token_invalid"
                 }
-                return eventLoop.makeSucceededFuture(.failure(.unauthorized(
+                return .decided(.failure(.unauthorized(
                     detail: "token from the \(found.source.rawValue) refused: \(error.reason)", challenge: BearerChallenge.invalidToken,
                     metric: metric)))
             }
             if case .room("*") = route.target, let roomName, let verified = claims, !verified.allowsRoom(roomName) {
-                return eventLoop.makeSucceededFuture(.failure(.forbidden(detail: "the token does not list room \(roomName)", metric: "room_not_allowed")))
+                return .decided(.failure(.forbidden(detail: "the token does not list room \(roomName)", metric: "room_not_allowed")))
             }
         }
         guard let request = access.request else {
-            return eventLoop.makeSucceededFuture(Self.resolveTarget(grant, access: access, route: route, head: head, claims: claims, named: nil))
+            return .decided(Self.resolveTarget(grant, access: access, route: route, head: head, claims: claims, named: nil))
         }
         var headers: [(String, String)] = [("X-Original-URI", head.target), ("X-Forwarded-For", clientAddress),
                                            ("X-Forwarded-Proto", isTLS ? "https" : "http")]
@@ -61,7 +69,7 @@ enum Authorizer {
         }
         let checked = grant
         let verifiedClaims = claims
-        return AuthRequestClient.ask(request, headers: headers, eventLoop: eventLoop).map { answer -> Result<AccessGrant, GatewayRefusal> in
+        return .pending(AuthRequestClient.ask(request, headers: headers, eventLoop: eventLoop).map { answer -> Result<AccessGrant, GatewayRefusal> in
             switch answer.status {
             case 200..<300:
                 return Self.resolveTarget(checked, access: access, route: route, head: head, claims: verifiedClaims, named: answer.target ?? "")
@@ -74,7 +82,7 @@ enum Authorizer {
             }
         }.flatMapErrorThrowing { error in
             .failure(.authUnavailable(detail: "the auth server did not answer: \(error)"))
-        }
+        })
     }
 
     /// The named target on a `targets:` route: from the token's `target` claim when the route has

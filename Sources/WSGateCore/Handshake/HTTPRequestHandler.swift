@@ -165,16 +165,27 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         guard let access = self.runtime.access[upgrade.match.route.path] else {
             return self.perform(self.machine.authorized(AccessGrant()), context: context)
         }
-        context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
-        Authorizer.authorize(
+        let outcome = Authorizer.authorize(
             head: upgrade.head, route: upgrade.match.route, roomName: upgrade.match.roomName, access: access, clientAddress: self.info.peer,
-            isTLS: self.info.isTLS, eventLoop: context.eventLoop
-        ).assumeIsolated().whenSuccess { result in
-            context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
-            switch result {
-            case .success(let grant): self.perform(self.machine.authorized(grant), context: context)
-            case .failure(let refusal): self.perform(self.machine.authorizationRefused(refusal), context: context)
+            isTLS: self.info.isTLS, eventLoop: context.eventLoop)
+        switch outcome {
+        case .decided(let result):
+            // A JWT alone: decided now, no reason to stop reading (and no turn of the loop).
+            self.authorizationDecided(result, context: context)
+        case .pending(let answer):
+            // The auth server thinks: nothing more is read from the client meanwhile.
+            context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
+            answer.assumeIsolated().whenSuccess { result in
+                context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+                self.authorizationDecided(result, context: context)
             }
+        }
+    }
+
+    private func authorizationDecided(_ result: Result<AccessGrant, GatewayRefusal>, context: ChannelHandlerContext) {
+        switch result {
+        case .success(let grant): self.perform(self.machine.authorized(grant), context: context)
+        case .failure(let refusal): self.perform(self.machine.authorizationRefused(refusal), context: context)
         }
     }
 
