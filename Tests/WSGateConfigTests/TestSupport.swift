@@ -52,6 +52,11 @@ let fixtureDirectory: String = {
         .appendingPathComponent("wsgate-config-tests-\(ProcessInfo.processInfo.processIdentifier)")
     try? FileManager.default.createDirectory(
         at: directory.appendingPathComponent("etc/www"), withIntermediateDirectories: true)
+    // Removed when the test process exits: nothing is left in /tmp.
+    atexit {
+        try? FileManager.default.removeItem(
+            at: FileManager.default.temporaryDirectory.appendingPathComponent("wsgate-config-tests-\(ProcessInfo.processInfo.processIdentifier)"))
+    }
     return directory.path
 }()
 

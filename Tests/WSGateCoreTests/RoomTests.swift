@@ -53,6 +53,11 @@ private final class Fixture {
     }
 
     func runLoops() { for loop in self.loops { loop.run() } }
+
+    /// `joined` publishes `text` to its room.
+    func publish(_ text: String, by joined: (member: RoomMember, sink: RecordingSink, room: Room)) {
+        joined.room.ordering.publish(.text(text), from: joined.member.id, room: joined.room)
+    }
 }
 
 @Suite(.serialized, .timeLimit(.minutes(1)))
@@ -117,10 +122,10 @@ struct RoomTests {
         let fixture = Fixture()
         let quiet = fixture.join("r", loop: 0, includeSender: false)
         let all = fixture.join("r", loop: 0)
-        quiet.room.ordering.publish(.text("q"), from: quiet.member.id, room: quiet.room)
-        all.room.ordering.publish(.text("x"), from: all.member.id, room: all.room)
+        fixture.publish("q", by: quiet)
+        fixture.publish("x", by: all)
         let late = fixture.join("r", loop: 0)  // joins between the drain's messages
-        all.room.ordering.publish(.text("y"), from: all.member.id, room: all.room)
+        fixture.publish("y", by: all)
         fixture.runLoops()
         #expect(quiet.sink.texts == ["x", "y"])
         #expect(all.sink.texts == ["q", "x", "y"])
@@ -144,8 +149,8 @@ struct RoomTests {
         let fixture = Fixture()
         let quiet = fixture.join("r", loop: 0, includeSender: false)
         let other = fixture.join("r", loop: 1)
-        quiet.room.ordering.publish(.text("from quiet"), from: quiet.member.id, room: quiet.room)
-        other.room.ordering.publish(.text("from other"), from: other.member.id, room: other.room)
+        fixture.publish("from quiet", by: quiet)
+        fixture.publish("from other", by: other)
         fixture.runLoops()
         #expect(quiet.sink.texts == ["from other"])
         #expect(other.sink.texts == ["from quiet", "from other"])

@@ -569,10 +569,19 @@ final class OpsGatewayProcess {
 
 /// A temporary folder for configuration files.
 func opsTemporaryDirectory() throws -> String {
-    let path = NSTemporaryDirectory() + "wsgate-ops-\(getpid())-\(UUID().uuidString.prefix(8))"
+    let path = opsTemporaryRoot + "/" + UUID().uuidString.prefix(8)
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
 }
+
+/// The one parent of this test process's temporary folders, removed when the process exits (the
+/// tests need not each clean up, and nothing is left in /tmp).
+private let opsTemporaryRoot: String = {
+    let root = NSTemporaryDirectory() + "wsgate-ops-\(getpid())"
+    try? FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+    atexit { try? FileManager.default.removeItem(atPath: NSTemporaryDirectory() + "wsgate-ops-\(getpid())") }
+    return root
+}()
 
 /// An HTTP GET over raw TCP: (status, body).
 func opsHTTPGet(port: Int, path: String) throws -> (status: Int, head: String, body: String) {
