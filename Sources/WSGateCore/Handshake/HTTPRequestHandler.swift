@@ -475,17 +475,10 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
     }
 
-    /// A token's `exp` (plus leeway) passing during the connection closes it with 1008.
+    /// A token's `exp` (plus leeway) passing during the connection closes it with 1008 (within a
+    /// second: `TokenExpiry`).
     private func closeWhenTokenExpires(context: ChannelHandlerContext, at expiresAt: Double) {
-        let now = Date().timeIntervalSince1970
-        let channel = context.channel
-        let logger = self.info.logger
-        let peer = self.info.peer
-        let task = channel.eventLoop.scheduleTask(in: .milliseconds(Int64(max(0, expiresAt - now) * 1000))) {
-            logger.info("token expired, closing", metadata: ["wsgate.peer": "\(peer)"])
-            channel.triggerUserOutboundEvent(WebSocketCloseRequest(code: .policyViolation, reason: "token expired"), promise: nil)
-        }
-        channel.closeFuture.whenComplete { _ in task.cancel() }
+        TokenExpiry.shared.watch(context.channel, expiresAt: expiresAt, logger: self.info.logger, peer: self.info.peer)
     }
 
     // MARK: Plain HTTP
