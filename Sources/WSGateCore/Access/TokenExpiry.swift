@@ -50,16 +50,15 @@ final class TokenExpiry: Sendable {
     private func sweep() {
         let now = Date().timeIntervalSince1970
         let expired: [Entry] = self.state.withLockedValue { state in
-            var expired: [Entry] = []
-            for (id, entry) in state.entries where entry.expiresAt <= now || !entry.channel.isActive {
-                state.entries.removeValue(forKey: id)
-                if entry.channel.isActive { expired.append(entry) }
-            }
+            // The few that ended are picked out first: removing while iterating would copy the
+            // whole dictionary on every sweep with a removal.
+            let ended = state.entries.filter { $0.value.expiresAt <= now || !$0.value.channel.isActive }
+            for id in ended.keys { state.entries.removeValue(forKey: id) }
             if state.entries.isEmpty {
                 state.timer?.cancel()
                 state.timer = nil
             }
-            return expired
+            return ended.values.filter { $0.channel.isActive }
         }
         for entry in expired {
             entry.logger.info("token expired, closing", metadata: ["wsgate.peer": "\(entry.peer)"])

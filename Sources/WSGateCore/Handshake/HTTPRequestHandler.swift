@@ -440,7 +440,10 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         let handlers = WebSocketPipeline.handlers(
             dialect: upgrade.dialect, limits: route.limits, compression: compression, session: session, metrics: self.runtime.metrics,
             logger: self.info.logger)
-        if let expiresAt = upgrade.grant?.expiresAt { self.closeWhenTokenExpires(context: context, at: expiresAt) }
+        if let expiresAt = upgrade.grant?.expiresAt {
+            // Its token's `exp` (plus leeway) passing closes it with 1008, within a second.
+            TokenExpiry.shared.watch(context.channel, expiresAt: expiresAt, logger: self.info.logger, peer: self.info.peer)
+        }
         do {
             // One by one, each after the one before: `addHandlers(_:position: .after)` adds them in
             // reverse, so the session's `handlerAdded` (a room's history replay) would write before
@@ -473,12 +476,6 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             context.fireChannelRead(Self.wrapInboundOut(rest))
         }
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
-    }
-
-    /// A token's `exp` (plus leeway) passing during the connection closes it with 1008 (within a
-    /// second: `TokenExpiry`).
-    private func closeWhenTokenExpires(context: ChannelHandlerContext, at expiresAt: Double) {
-        TokenExpiry.shared.watch(context.channel, expiresAt: expiresAt, logger: self.info.logger, peer: self.info.peer)
     }
 
     // MARK: Plain HTTP

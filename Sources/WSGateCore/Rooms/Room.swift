@@ -147,7 +147,7 @@ final class Room: @unchecked Sendable {  // all mutable state is guarded by `loc
         guard let first = deliveries.first else { return }
         // Several messages at once (a high rate): a member that takes all of them gets them as one
         // buffer, built once per family for the whole shard (one write instead of one per message).
-        var batches = RoomBatches(deliveries: deliveries.count > 1 ? deliveries : [])
+        var batches = RoomBatches(deliveries: deliveries)
         var deliveredCount = 0
         for member in members {
             guard let sink = member.sink else { continue }
