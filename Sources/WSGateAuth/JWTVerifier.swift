@@ -219,7 +219,7 @@ public struct JWTVerifier: Sendable {
         // An empty signature never verifies (the `alg: none` shape with a pinned alg).
         guard !signaturePart.isEmpty else { throw .invalidSignature }
         guard let signature = Base64URL.decode(utf8: signaturePart) else { throw .invalidBase64URL(part: "signature") }
-        let signingInput = Array(bytes[0..<secondDot])
+        let signingInput = bytes[0..<secondDot]
         guard verifySignature(algorithm, input: signingInput, signature: signature) else { throw .invalidSignature }
 
         guard let payloadBytes = Base64URL.decode(utf8: payloadPart) else { throw .invalidBase64URL(part: "payload") }
@@ -244,23 +244,21 @@ public struct JWTVerifier: Sendable {
         }
     }
 
-    private func verifySignature(_ algorithm: JWTAlgorithm, input: [UInt8], signature: [UInt8]) -> Bool {
+    private func verifySignature(_ algorithm: JWTAlgorithm, input: ArraySlice<UInt8>, signature: [UInt8]) -> Bool {
         switch algorithm {
         case .hs256, .hs384, .hs512:
             let md: OpaquePointer? =
                 algorithm == .hs256 ? EVP_sha256() : algorithm == .hs384 ? EVP_sha384() : EVP_sha512()
-            var mac = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
-            var macLength: UInt32 = 0
-            let ok = key.secret.withUnsafeBytes { secret in
-                input.withUnsafeBytes { data in
-                    HMAC(
-                        md, secret.baseAddress, Int32(secret.count),
-                        data.bindMemory(to: UInt8.self).baseAddress, data.count, &mac, &macLength
-                    ) != nil
+            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Int(EVP_MAX_MD_SIZE)) { mac in
+                var macLength: UInt32 = 0
+                let ok = key.secret.withUnsafeBytes { secret in
+                    input.withUnsafeBufferPointer { data in
+                        HMAC(md, secret.baseAddress, Int32(secret.count), data.baseAddress, data.count, mac.baseAddress, &macLength) != nil
+                    }
                 }
+                guard ok, signature.count == Int(macLength) else { return false }
+                return CRYPTO_memcmp(mac.baseAddress, signature, Int(macLength)) == 0
             }
-            guard ok, signature.count == Int(macLength) else { return false }
-            return CRYPTO_memcmp(mac, signature, Int(macLength)) == 0
         case .rs256:
             return digestVerify(md: EVP_sha256(), input: input, signature: signature)
         case .es256:
@@ -272,14 +270,16 @@ public struct JWTVerifier: Sendable {
         }
     }
 
-    private func digestVerify(md: OpaquePointer?, input: [UInt8], signature: [UInt8]) -> Bool {
+    private func digestVerify(md: OpaquePointer?, input: ArraySlice<UInt8>, signature: [UInt8]) -> Bool {
         guard let publicKey = key.publicKey, let context = EVP_MD_CTX_new() else { return false }
         defer {
             EVP_MD_CTX_free(context)
             ERR_clear_error()
         }
         guard EVP_DigestVerifyInit(context, nil, md, nil, publicKey) == 1 else { return false }
-        return EVP_DigestVerify(context, signature, signature.count, input, input.count) == 1
+        return input.withUnsafeBufferPointer { data in
+            EVP_DigestVerify(context, signature, signature.count, data.baseAddress, data.count) == 1
+        }
     }
 
     /// JOSE's raw `r || s` (32 bytes each) as the DER `SEQUENCE { INTEGER r, INTEGER s }` EVP wants.

@@ -16,7 +16,8 @@ final class ConnectionAccounting: @unchecked Sendable {
 
     /// `tracker`: the gateway's list of open WebSockets, which `ConnectionTracker.add` may put the
     /// channel on; the close callback takes it off (a no-op for channels never listed), so that
-    /// registration and removal cannot drift apart and no per-connection field remembers it.
+    /// registration and removal cannot drift apart and no per-connection field remembers it. The
+    /// same callback tells `TokenExpiry` (a no-op for connections without a token to watch).
     init(channel: Channel, metrics: GatewayMetrics, tracker: ConnectionTracker) {
         self.metrics = metrics
         metrics.connectionsAccepted.add(1)
@@ -25,6 +26,7 @@ final class ConnectionAccounting: @unchecked Sendable {
         channel.closeFuture.whenComplete { _ in
             self.release()
             tracker.remove(id)
+            TokenExpiry.shared.forget(id)
         }
     }
 
