@@ -35,7 +35,7 @@ struct CompressionFrameHandlerTests {
                 compression: MessageCompression(parameters: CompressionFrameHandlerTests.parameters, minBytes: minBytes, compressions: self.metrics.compressions),
                 metrics: self.metrics, logger: Logger(label: "test"))
             try self.channel.pipeline.syncOperations.addHandlers([
-                ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: maxMessageSize)), self.handler, self.collector,
+                self.handler, self.collector,
             ])
             try self.channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         }

@@ -181,6 +181,78 @@ struct FuzzCodecTests {
         #expect(actions > 1000, "actions \(actions)")
     }
 
+    /// `RFC6455FrameReader` (the gateway's decoder) against NIO's `WebSocketFrameDecoder` on the
+    /// same random streams cut into the same random reads: the same frames (bits, key, payload) in
+    /// the same order, and an error exactly where NIO's decoder has one, of the same kind.
+    @Test func rfc6455FrameReaderAgreesWithNIOsDecoder() throws {
+        var random = FuzzRandom(state: 0x5EED_F4A3)
+        let alphabet: [UInt8] = [0x00, 0x01, 0x02, 0x08, 0x09, 0x0A, 0x7D, 0x7E, 0x7F, 0x80, 0x81, 0x82, 0x88, 0x89, 0x8A, 0xFE, 0xFF]
+        func frame(_ b0: UInt8, _ payload: [UInt8], masked: Bool = true) -> [UInt8] {
+            var out: [UInt8] = [b0]
+            let maskBit: UInt8 = masked ? 0x80 : 0
+            if payload.count < 126 {
+                out.append(maskBit | UInt8(payload.count))
+            } else {
+                out += [maskBit | 126, UInt8(payload.count >> 8), UInt8(payload.count & 0xFF)]
+            }
+            if masked { out += [0x11, 0x22, 0x33, 0x44] }
+            return out + payload
+        }
+        let seeds: [[UInt8]] = [
+            frame(0x81, Array("hello".utf8)), frame(0x01, [1, 2, 3]) + frame(0x80, [4]), frame(0x89, []),
+            frame(0x82, [UInt8](repeating: 9, count: 300)), frame(0x88, [0x03, 0xE8]), frame(0x82, [1], masked: false),
+        ]
+        struct Seen: Equatable {
+            var firstByte: UInt8
+            var key: [UInt8]?
+            var payload: [UInt8]
+        }
+        var compared = 0
+        for round in 0..<2000 {
+            let maxSize = Int.random(in: 1...400, using: &random)
+            var input: [UInt8] = []
+            for _ in 0..<Int.random(in: 1...4, using: &random) { input += seeds.randomElement(using: &random)! }
+            input = Self.mutate(input, &random, alphabet: alphabet)
+            let chunks = Self.chunks(input, &random)
+
+            let channel = EmbeddedChannel()
+            try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: maxSize)))
+            var theirs: [Seen] = []
+            var theirError: NIOWebSocketError?
+            for chunk in chunks where theirError == nil {
+                do {
+                    try channel.writeInbound(ByteBuffer(bytes: chunk))
+                } catch let error as NIOWebSocketError {
+                    theirError = error
+                }
+                while let decoded = try? channel.readInbound(as: WebSocketFrame.self) {
+                    let ours = RFC6455Frame(decoded)
+                    theirs.append(Seen(firstByte: ours.firstByte, key: decoded.maskKey.map { Array($0) }, payload: Array(decoded.data.readableBytesView)))
+                }
+            }
+            _ = try? channel.finish()
+
+            var reader = RFC6455FrameReader(maxFrameSize: maxSize)
+            var ours: [Seen] = []
+            var ourError: NIOWebSocketError?
+            reading: for chunk in chunks {
+                reader.append(ByteBuffer(bytes: chunk))
+                do {
+                    while let next = try reader.next() {
+                        ours.append(Seen(firstByte: next.firstByte, key: next.maskKey.map { [$0.0, $0.1, $0.2, $0.3] }, payload: Array(next.data.readableBytesView)))
+                    }
+                } catch {
+                    ourError = error
+                    break reading
+                }
+            }
+            #expect(ours == theirs, "round \(round)")
+            #expect(ourError == theirError, "round \(round): \(String(describing: ourError)) vs \(String(describing: theirError))")
+            compared += ours.count
+        }
+        #expect(compared > 1000, "frames compared: \(compared)")
+    }
+
     @Test func configLoaderParse() {
         var random = FuzzRandom(state: 0x5EED_C0F1)
         let seed = Array("""

@@ -38,7 +38,6 @@ private final class Connection {
 
     init(maxMessageSize: Int = 1 << 16) throws {
         try self.channel.pipeline.syncOperations.addHandlers([
-            ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: maxMessageSize)),
             RFC6455FrameHandler(
                 maxMessageSize: maxMessageSize, keepalive: Keepalive(pingIntervalSeconds: 0, idleTimeoutSeconds: 0),
                 metrics: self.metrics, logger: Logger(label: "test")),

@@ -3,6 +3,7 @@ import NIOCore
 import NIOEmbedded
 import NIOWebSocket
 import Testing
+import WSGateConfig
 import WSGateWire
 @testable import WSGateCore
 
@@ -89,15 +90,18 @@ func makeEchoChannel() throws -> EmbeddedChannel {
     let metrics = GatewayMetrics()
     let channel = EmbeddedChannel()
     try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
-    try channel.pipeline.syncOperations.addHandlers([
-        ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: 1 << 20)),
-        RFC6455FrameHandler(
-            maxMessageSize: 1 << 20, keepalive: Keepalive(pingIntervalSeconds: 0, idleTimeoutSeconds: 0),
-            metrics: metrics, logger: Logger(label: "test")),
-        WebSocketSessionHandler(
-            dialect: .rfc6455(version: 13), target: .echo, sendQueueBytes: 1 << 20,
-            rooms: RoomRegistry(metrics: metrics), metrics: metrics, logger: Logger(label: "test")),
-    ])
+    // The production pipeline: the frame handler and the session call each other directly.
+    var limits = LimitsConfiguration()
+    limits.maxMessageBytes = 1 << 20
+    limits.sendQueueBytes = 1 << 20
+    limits.pingIntervalSeconds = 0
+    limits.idleTimeoutSeconds = 0
+    let session = WebSocketSessionHandler(
+        dialect: .rfc6455(version: 13), target: .echo, sendQueueBytes: 1 << 20,
+        rooms: RoomRegistry(metrics: metrics), metrics: metrics, logger: Logger(label: "test"))
+    try channel.pipeline.syncOperations.addHandlers(
+        WebSocketPipeline.handlers(
+            dialect: .rfc6455(version: 13), limits: limits, compression: nil, session: session, metrics: metrics, logger: Logger(label: "test")))
     return channel
 }
 

@@ -4,8 +4,9 @@ import NIOWebSocket
 import WSGateConfig
 import WSGateWire
 
-/// The handlers of an open WebSocket, by dialect: the frame codec and frame handler (which own
-/// framing and the closing handshake), then the session (room or echo) or the bridge.
+/// The handlers of an open WebSocket, by dialect: the frame handler (which reads and writes frames
+/// and owns the closing handshake), then the session (room or echo), the bridge or the relay; the
+/// frame handler hands messages up and the session writes frames down by direct calls.
 enum WebSocketPipeline {
     /// The handlers to install after the handshake handler, in order.
     static func handlers(
@@ -14,22 +15,27 @@ enum WebSocketPipeline {
     ) -> [ChannelHandler] {
         let keepalive = Keepalive(pingIntervalSeconds: limits.pingIntervalSeconds, idleTimeoutSeconds: limits.idleTimeoutSeconds)
         // `messages_per_s` sits between the frame handler and the session, only where it is set.
-        let limiter: [ChannelHandler] = limits.messagesPerSecond > 0 ? [MessageRateLimiter(perSecond: limits.messagesPerSecond)] : []
+        let limiter = limits.messagesPerSecond > 0 ? MessageRateLimiter(perSecond: limits.messagesPerSecond) : nil
+        limiter?.receiver = session as? MessageReceiver
+        let receiver = limiter ?? (session as? MessageReceiver)
+        let between: [ChannelHandler] = limiter.map { [$0] } ?? []
         switch dialect {
         case .rfc6455:
             // The limit is on the message as the application sees it: a compressed frame may be a
-            // little longer than what it inflates to (stored blocks of incompressible data).
-            let maxFrame = min(compression == nil ? limits.maxMessageBytes : RFC6455MessageAssembler.compressedWireLimit(limits.maxMessageBytes), Int(UInt32.max))
+            // little longer than what it inflates to (stored blocks of incompressible data); the
+            // frame handler reads its own frames within that.
             let frames = RFC6455FrameHandler(
                 maxMessageSize: limits.maxMessageBytes, keepalive: keepalive, compression: compression, metrics: metrics, logger: logger)
+            frames.receiver = receiver
             (session as? FrameWriterUser)?.frameWriter = .rfc6455(frames)
-            return [ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: maxFrame)), frames] + limiter + [session]
+            return [frames] + between + [session]
         case .hixie75, .hixie76:
             let frames = HixieFrameHandler(
                 dialect: dialect == .hixie75 ? .hixie75 : .hixie76, maxMessageSize: limits.maxMessageBytes,
                 keepalive: keepalive, metrics: metrics, logger: logger)
+            frames.receiver = receiver
             (session as? FrameWriterUser)?.frameWriter = .hixie(frames)
-            return [frames] + limiter + [session]
+            return [frames] + between + [session]
         }
     }
 

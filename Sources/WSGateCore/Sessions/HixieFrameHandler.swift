@@ -25,6 +25,8 @@ final class HixieFrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer {
     private let logger: Logger
     /// Its place in the pipeline while it is in one (the session's direct writes go out from here).
     private var context: ChannelHandlerContext?
+    /// The handler above, handed messages directly (nil: up the pipeline); set with the pipeline.
+    var receiver: MessageReceiver?
 
     init(dialect: HixieDialect, maxMessageSize: Int, keepalive: Keepalive, closeGracePeriod: TimeAmount = .seconds(5), metrics: GatewayMetrics, logger: Logger) {
         self.closing = ClosingHandshake(hasCloseFrame: dialect == .hixie76)
@@ -42,6 +44,7 @@ final class HixieFrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        self.receiver = nil
         self.closeTimer?.cancel()
         self.keepalive.stop()
     }
@@ -62,7 +65,11 @@ final class HixieFrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer {
                     guard self.closing.delivers else { return true }
                     self.metrics.messagesIn.add(1)
                     self.metrics.bytesIn.add(bytes.readableBytes)
-                    context.fireChannelRead(Self.wrapInboundOut(.text(bytes)))
+                    if let receiver = self.receiver {
+                        receiver.receiveMessage(.text(bytes))
+                    } else {
+                        context.fireChannelRead(Self.wrapInboundOut(.text(bytes)))
+                    }
                     return true
                 case .close:
                     self.perform(self.closing.peerClosed(WebSocketClose(code: nil, reason: nil)), context: context)

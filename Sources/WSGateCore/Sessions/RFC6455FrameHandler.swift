@@ -7,7 +7,9 @@ import WSGateWire
 /// closing handshake both ways (`ClosingHandshake`); every protocol error turned into its close
 /// code (sections 5–7).
 ///
-/// Sits after NIO's `WebSocketFrameDecoder`. It owns outbound framing: sessions write
+/// Reads the connection's bytes itself (`RFC6455FrameReader`, frames cut in place and handed to
+/// the assembler by a direct call) and hands messages to its `receiver` directly (or up the
+/// pipeline when there is none). It owns outbound framing: sessions write
 /// `OutboundFrame`s (messages, or bytes a room framed for this family) and it frames the
 /// messages; a `WebSocketCloseRequest` becomes a close frame, then the peer has
 /// `closeGracePeriod` to answer. The connection's end goes up once, as a `WebSocketClose` event.
@@ -16,7 +18,7 @@ import WSGateWire
 /// `maxMessageSize`: close 1009; bad data: 1007) before their UTF-8 is checked, and messages
 /// from `minBytes` on are compressed when that makes them shorter.
 final class RFC6455FrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer {
-    typealias InboundIn = WebSocketFrame
+    typealias InboundIn = ByteBuffer
     typealias InboundOut = GatewayMessage
     typealias OutboundIn = OutboundFrame
     typealias OutboundOut = ByteBuffer
@@ -26,7 +28,10 @@ final class RFC6455FrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer
     static let separateHeaderThreshold = 8 * 1024
 
     var closing = ClosingHandshake(hasCloseFrame: true)
+    private var reader: RFC6455FrameReader
     private var assembler: RFC6455MessageAssembler
+    /// The handler above, handed messages directly (nil: up the pipeline); set with the pipeline.
+    var receiver: MessageReceiver?
     var closeTimer: Scheduled<Void>?
     let closeGracePeriod: TimeAmount
     private let keepalive: Keepalive
@@ -42,10 +47,14 @@ final class RFC6455FrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer
     /// The zlib memory this connection holds now (0 until it first compresses or inflates).
     var zlibMemoryBytes: Int { self.compression?.zlibMemoryBytes ?? 0 }
 
+    /// `maxFrameSize`: the longest frame read (default `maxMessageSize`, or what a compressed
+    /// message of that size may take on the wire when compression is on).
     init(
-        maxMessageSize: Int, keepalive: Keepalive, compression: MessageCompression? = nil, closeGracePeriod: TimeAmount = .seconds(5),
-        metrics: GatewayMetrics, logger: Logger
+        maxMessageSize: Int, maxFrameSize: Int? = nil, keepalive: Keepalive, compression: MessageCompression? = nil,
+        closeGracePeriod: TimeAmount = .seconds(5), metrics: GatewayMetrics, logger: Logger
     ) {
+        let wireLimit = compression == nil ? maxMessageSize : RFC6455MessageAssembler.compressedWireLimit(maxMessageSize)
+        self.reader = RFC6455FrameReader(maxFrameSize: min(maxFrameSize ?? wireLimit, Int(UInt32.max)))
         self.compression = compression
         self.assembler = RFC6455MessageAssembler(
             maxMessageSize: maxMessageSize,
@@ -63,6 +72,8 @@ final class RFC6455FrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        self.receiver = nil
+        self.reader.discard()
         self.closeTimer?.cancel()
         self.keepalive.stop()
         self.compression?.inflater = nil
@@ -75,11 +86,25 @@ final class RFC6455FrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = Self.unwrapInboundIn(data)
         self.keepalive.sawTraffic()
+        if self.closing.state == .closed { return }
+        self.reader.append(Self.unwrapInboundIn(data))
+        do {
+            while let frame = try self.reader.next() {
+                self.received(frame, context: context)
+                if self.closing.state == .closed { break }
+            }
+        } catch {
+            self.reader.discard()
+            self.perform(self.closing.protocolFailed(WebSocketClose(code: WebSocketCloseCode(error), reason: "\(error)")), context: context)
+        }
+        if self.closing.state == .closed { self.reader.discard() }
+    }
+
+    private func received(_ frame: RFC6455Frame, context: ChannelHandlerContext) {
         guard self.closing.delivers else {
             // Only our close's answer matters now.
-            if self.closing.state == .closeSent, frame.opcode == .connectionClose {
+            if self.closing.state == .closeSent, frame.opcode == 0x8 {
                 self.perform(self.closing.peerClosed(WebSocketClose(code: nil, reason: nil)), context: context)
             }
             return
@@ -90,7 +115,7 @@ final class RFC6455FrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer
         case .message(let message):
             self.metrics.messagesIn.add(1)
             self.metrics.bytesIn.add(message.payload.readableBytes)
-            context.fireChannelRead(Self.wrapInboundOut(message))
+            self.deliver(message, context: context)
         case .compressedMessage(let isText, let payload):
             self.inflate(payload, isText: isText, context: context)
         case .ping(let payload):
@@ -161,7 +186,15 @@ final class RFC6455FrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer
         }
         self.metrics.messagesIn.add(1)
         self.metrics.bytesIn.add(message.readableBytes)
-        context.fireChannelRead(Self.wrapInboundOut(isText ? .text(message) : .binary(message)))
+        self.deliver(isText ? .text(message) : .binary(message), context: context)
+    }
+
+    private func deliver(_ message: GatewayMessage, context: ChannelHandlerContext) {
+        if let receiver = self.receiver {
+            receiver.receiveMessage(message)
+        } else {
+            context.fireChannelRead(Self.wrapInboundOut(message))
+        }
     }
 
     private func write(opcode: RFC6455FrameEncoder.Opcode, payload: ByteBuffer, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {

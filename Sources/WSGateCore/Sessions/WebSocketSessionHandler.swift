@@ -11,7 +11,7 @@ import WSGateWire
 /// missed), publishes what the client sends through the room's broker, writes what the room
 /// delivers, and closes a member whose unsent bytes pass `send_queue_bytes` with 1008 — never
 /// skipping it silently. It leaves the room on the connection's `WebSocketClose` signal.
-final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink, FrameWriterUser {
+final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink, FrameWriterUser, MessageReceiver {
     typealias InboundIn = GatewayMessage
     typealias OutboundOut = OutboundFrame
 
@@ -92,7 +92,15 @@ final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink, Fram
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let message = Self.unwrapInboundIn(data)
+        self.received(Self.unwrapInboundIn(data), context: context)
+    }
+
+    func receiveMessage(_ message: GatewayMessage) {
+        guard let context = self.context else { return }
+        self.received(message, context: context)
+    }
+
+    private func received(_ message: GatewayMessage, context: ChannelHandlerContext) {
         switch self.target {
         case .echo:
             self.writeFrame(OutboundFrame(message), context: context)

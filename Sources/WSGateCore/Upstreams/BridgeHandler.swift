@@ -9,7 +9,7 @@ import WSGateWire
 /// The upstream channel lives on the client's event loop, so both ends are touched from one
 /// thread. When either side cannot keep up (its channel is not writable), reading from the other
 /// side stops; memory per bridge is bounded by the two channels' write watermarks.
-final class BridgeHandler: ChannelInboundHandler, FrameWriterUser {
+final class BridgeHandler: ChannelInboundHandler, FrameWriterUser, MessageReceiver {
     typealias InboundIn = GatewayMessage
     typealias OutboundOut = OutboundFrame
 
@@ -57,7 +57,15 @@ final class BridgeHandler: ChannelInboundHandler, FrameWriterUser {
     // MARK: Client → upstream
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let message = Self.unwrapInboundIn(data)
+        self.received(Self.unwrapInboundIn(data), context: context)
+    }
+
+    func receiveMessage(_ message: GatewayMessage) {
+        guard let context = self.context else { return }
+        self.received(message, context: context)
+    }
+
+    private func received(_ message: GatewayMessage, context: ChannelHandlerContext) {
         guard let bytes = BridgeCodec.upstreamBytes(for: message, encoding: self.encoding) else {
             self.logger.info("bridge: text that is not base64, closing")
             context.triggerUserOutboundEvent(WebSocketCloseRequest(code: .invalidPayload, reason: "invalid base64"), promise: nil)

@@ -3,17 +3,18 @@ import NIOWebSocket
 import WSGateWire
 
 /// The backend end of a WebSocket upstream, after the handshake: RFC 6455 as a client. Server
-/// frames (decoded by NIO's `WebSocketFrameDecoder`) become messages through
-/// `RFC6455MessageAssembler` and go to the relay; the relay's messages leave as masked frames;
+/// frames (cut by `RFC6455FrameReader`) become messages through `RFC6455MessageAssembler` and go
+/// to the relay; the relay's messages leave as masked frames;
 /// pings are answered on this hop; the closing handshake runs through `ClosingHandshake`.
 ///
 /// Lives in the backend's channel, on the client's event loop, so it and the relay touch each
 /// other from one thread.
 final class UpstreamFrameHandler: ChannelInboundHandler {
-    typealias InboundIn = WebSocketFrame
+    typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private var closing = ClosingHandshake(hasCloseFrame: true)
+    private var reader: RFC6455FrameReader
     private var assembler: RFC6455MessageAssembler
     private var closeTimer: Scheduled<Void>?
     private let closeGracePeriod: TimeAmount
@@ -24,6 +25,7 @@ final class UpstreamFrameHandler: ChannelInboundHandler {
     private var maskingKeys = MaskingKeySource()
 
     init(maxMessageSize: Int, closeGracePeriod: TimeAmount = .seconds(5)) {
+        self.reader = RFC6455FrameReader(maxFrameSize: min(maxMessageSize, Int(UInt32.max)))
         self.assembler = RFC6455MessageAssembler(maxMessageSize: maxMessageSize, requiresMasking: false)
         self.closeGracePeriod = closeGracePeriod
     }
@@ -34,16 +36,31 @@ final class UpstreamFrameHandler: ChannelInboundHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.closeTimer?.cancel()
+        self.reader.discard()
         self.context = nil
     }
 
     // MARK: From the backend
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = Self.unwrapInboundIn(data)
+        if self.closing.state == .closed { return }
+        self.reader.append(Self.unwrapInboundIn(data))
+        do {
+            while let frame = try self.reader.next() {
+                self.received(frame, context: context)
+                if self.closing.state == .closed { break }
+            }
+        } catch {
+            self.reader.discard()
+            return self.fail(WebSocketClose(code: WebSocketCloseCode(error), reason: "\(error)"), context: context)
+        }
+        if self.closing.state == .closed { self.reader.discard() }
+    }
+
+    private func received(_ frame: RFC6455Frame, context: ChannelHandlerContext) {
         guard self.closing.delivers else {
             // Only the answer to our close matters now.
-            if self.closing.state == .closeSent, frame.opcode == .connectionClose {
+            if self.closing.state == .closeSent, frame.opcode == 0x8 {
                 self.perform(self.closing.peerClosed(WebSocketClose(code: nil, reason: nil)), context: context)
             }
             return

@@ -11,7 +11,7 @@ import WSGateWire
 /// The backend's channel lives on the client's event loop, so both ends are touched from one
 /// thread. Backpressure as for TCP bridges: when one side's channel is not writable, the other side
 /// is not read; memory per relay is bounded by the two write watermarks and one message each way.
-final class WebSocketRelayHandler: ChannelInboundHandler, FrameWriterUser {
+final class WebSocketRelayHandler: ChannelInboundHandler, FrameWriterUser, MessageReceiver {
     typealias InboundIn = GatewayMessage
     typealias OutboundOut = OutboundFrame
 
@@ -41,7 +41,7 @@ final class WebSocketRelayHandler: ChannelInboundHandler, FrameWriterUser {
         self.backend.relay = self
         let pipeline = self.upstream.pipeline.syncOperations
         do {
-            try pipeline.addHandlers([ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: self.maxMessageBytes)), self.backend])
+            try pipeline.addHandler(self.backend)
             if let handshake = try? pipeline.handler(type: UpstreamHandshakeHandler.self) {
                 pipeline.removeHandler(handshake, promise: nil)
             }
@@ -76,6 +76,11 @@ final class WebSocketRelayHandler: ChannelInboundHandler, FrameWriterUser {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         self.backend.send(Self.unwrapInboundIn(data))
+    }
+
+    func receiveMessage(_ message: GatewayMessage) {
+        guard self.context != nil else { return }
+        self.backend.send(message)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {

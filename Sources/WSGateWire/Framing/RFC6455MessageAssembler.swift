@@ -3,7 +3,8 @@ import NIOWebSocket
 
 /// Turns decoded RFC 6455 frames into messages and control actions (sections 5.4–5.6, 7.4, 8.1).
 ///
-/// A pure state machine: it gets one `WebSocketFrame` at a time (from NIO's `WebSocketFrameDecoder`)
+/// A pure state machine: it gets one frame at a time (an `RFC6455Frame` from `RFC6455FrameReader`,
+/// or NIO's `WebSocketFrame` from its `WebSocketFrameDecoder`)
 /// and answers what to do. It enforces masking, reserved bits and opcodes, fragmentation rules,
 /// the message size limit, UTF-8 in text (failing on the first bad byte, across fragments) and the
 /// close frame's code and reason. It does not do the closing handshake's timing: the handler does.
@@ -71,13 +72,18 @@ public struct RFC6455MessageAssembler: Sendable {
 
     /// Takes one frame.
     public mutating func receive(_ frame: WebSocketFrame) -> Action {
+        self.receive(RFC6455Frame(frame))
+    }
+
+    /// Takes one frame.
+    public mutating func receive(_ frame: RFC6455Frame) -> Action {
         if frame.rsv2 || frame.rsv3 || (frame.rsv1 && !self.acceptsCompressed) {
             return Self.fail(code: .protocolError, reason: "reserved bits set")
         }
         if self.requiresMasking && frame.maskKey == nil {
             return Self.fail(code: .protocolError, reason: "client frames must be masked")
         }
-        let opcode = UInt8(webSocketOpcode: frame.opcode)
+        let opcode = frame.opcode
         switch opcode {
         case 0x8, 0x9, 0xA:
             guard !frame.rsv1 else { return Self.fail(code: .protocolError, reason: "RSV1 on a control frame") }
@@ -112,7 +118,7 @@ public struct RFC6455MessageAssembler: Sendable {
         }
     }
 
-    private mutating func take(_ frame: WebSocketFrame, isText: Bool, into existing: ByteBuffer?) -> Action {
+    private mutating func take(_ frame: RFC6455Frame, isText: Bool, into existing: ByteBuffer?) -> Action {
         let total = (existing?.readableBytes ?? 0) + frame.length
         guard total <= self.maxMessageSize else {
             return Self.fail(code: .messageTooBig, reason: "message over \(self.maxMessageSize) bytes")
@@ -120,7 +126,7 @@ public struct RFC6455MessageAssembler: Sendable {
         if var existing, let key = frame.maskKey {
             // A continuation: unmask straight onto the end of the message so far.
             let start = existing.writerIndex
-            WebSocketMasking.appendMasked(frame.data, key: WebSocketMasking.bytes(of: key), to: &existing)
+            WebSocketMasking.appendMasked(frame.data, key: key, to: &existing)
             if isText {
                 let ok = existing.withUnsafeReadableBytes { raw in
                     self.validator.feed(UnsafeRawBufferPointer(rebasing: raw[(start - existing.readerIndex)...]))
@@ -165,7 +171,7 @@ public struct RFC6455MessageAssembler: Sendable {
     }
 
     /// A frame of a compressed message: unmasked and gathered; UTF-8 is checked after inflation.
-    private mutating func takeCompressed(_ frame: WebSocketFrame, isText: Bool, into existing: ByteBuffer?) -> Action {
+    private mutating func takeCompressed(_ frame: RFC6455Frame, isText: Bool, into existing: ByteBuffer?) -> Action {
         let total = (existing?.readableBytes ?? 0) + frame.length
         guard total <= self.maxCompressedSize else {
             return Self.fail(code: .messageTooBig, reason: "message over \(self.maxMessageSize) bytes")
@@ -173,7 +179,7 @@ public struct RFC6455MessageAssembler: Sendable {
         var buffer: ByteBuffer
         if var existing {
             if let key = frame.maskKey {
-                WebSocketMasking.appendMasked(frame.data, key: WebSocketMasking.bytes(of: key), to: &existing)
+                WebSocketMasking.appendMasked(frame.data, key: key, to: &existing)
             } else {
                 existing.writeImmutableBuffer(frame.data)
             }
@@ -194,9 +200,9 @@ public struct RFC6455MessageAssembler: Sendable {
     }
 
     /// The frame's payload, unmasked into a buffer of its own (one pass, eight bytes at a time).
-    static func payload(of frame: WebSocketFrame) -> ByteBuffer {
+    static func payload(of frame: RFC6455Frame) -> ByteBuffer {
         guard let key = frame.maskKey else { return frame.data }
-        return WebSocketMasking.maskedCopy(of: frame.data, key: WebSocketMasking.bytes(of: key))
+        return WebSocketMasking.maskedCopy(of: frame.data, key: key)
     }
 
     /// Section 5.5.1 and 7.4: an empty body, or a valid code and a UTF-8 reason.

@@ -1,0 +1,13 @@
+import WSGateWire
+
+/// The handler above a connection's frame handler (a session, a bridge, a relay, or the
+/// `messages_per_s` limiter before one of them) as the frame handler hands it messages: a direct
+/// call instead of `fireChannelRead`, whose `NIOAny` boxes a `GatewayMessage` (a heap allocation
+/// and dynamic casts per message). The pipeline sets it when it is built.
+///
+/// Messages come in the order they were read, before the read's `channelReadComplete` and before
+/// the connection's end (`WebSocketClose`), exactly as through the pipeline. On the event loop.
+protocol MessageReceiver: AnyObject {
+    /// One message from the peer; dropped if the receiver has left its pipeline.
+    func receiveMessage(_ message: GatewayMessage)
+}
