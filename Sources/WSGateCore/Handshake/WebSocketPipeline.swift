@@ -13,7 +13,7 @@ enum WebSocketPipeline {
         dialect: WebSocketDialect, limits: LimitsConfiguration, compression: MessageCompression?, session: ChannelHandler,
         metrics: GatewayMetrics, logger: Logger
     ) -> [ChannelHandler] {
-        let keepalive = Keepalive(pingIntervalSeconds: limits.pingIntervalSeconds, idleTimeoutSeconds: limits.idleTimeoutSeconds)
+        let keepalive = Keepalive.ifAny(pingIntervalSeconds: limits.pingIntervalSeconds, idleTimeoutSeconds: limits.idleTimeoutSeconds)
         // `messages_per_s` sits between the frame handler and the session, only where it is set.
         let limiter = limits.messagesPerSecond > 0 ? MessageRateLimiter(perSecond: limits.messagesPerSecond) : nil
         limiter?.receiver = session as? MessageReceiver

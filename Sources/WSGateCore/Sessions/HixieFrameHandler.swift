@@ -20,7 +20,8 @@ final class HixieFrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer {
     private var reader: HixieFrameReader
     var closeTimer: Scheduled<Void>?
     let closeGracePeriod: TimeAmount
-    private let keepalive: Keepalive
+    /// The keepalive timers; nil when the route has neither pings nor an idle timeout.
+    private let keepalive: Keepalive?
     private let metrics: GatewayMetrics
     private let logger: Logger
     /// Its place in the pipeline while it is in one (the session's direct writes go out from here).
@@ -28,7 +29,7 @@ final class HixieFrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer {
     /// The handler above, handed messages directly (nil: up the pipeline); set with the pipeline.
     var receiver: MessageReceiver?
 
-    init(dialect: HixieDialect, maxMessageSize: Int, keepalive: Keepalive, closeGracePeriod: TimeAmount = .seconds(5), metrics: GatewayMetrics, logger: Logger) {
+    init(dialect: HixieDialect, maxMessageSize: Int, keepalive: Keepalive?, closeGracePeriod: TimeAmount = .seconds(5), metrics: GatewayMetrics, logger: Logger) {
         self.closing = ClosingHandshake(hasCloseFrame: dialect == .hixie76)
         self.reader = HixieFrameReader(dialect: dialect, maxMessageSize: maxMessageSize)
         self.keepalive = keepalive
@@ -39,14 +40,14 @@ final class HixieFrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        self.startKeepalive(self.keepalive, context: context, ping: nil)
+        if let keepalive = self.keepalive { self.startKeepalive(keepalive, context: context, ping: nil) }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
         self.receiver = nil
         self.closeTimer?.cancel()
-        self.keepalive.stop()
+        self.keepalive?.stop()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -56,7 +57,7 @@ final class HixieFrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let incoming = Self.unwrapInboundIn(data)
-        self.keepalive.sawTraffic()
+        self.keepalive?.sawTraffic()
         if self.closing.state == .closed { return }
         do {
             try self.reader.read(incoming) { frame in

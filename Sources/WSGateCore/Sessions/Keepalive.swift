@@ -18,6 +18,13 @@ final class Keepalive {
     private var pingInterval: TimeAmount? { self.pingIntervalSeconds > 0 ? .seconds(Int64(self.pingIntervalSeconds)) : nil }
     private var idleTimeout: TimeAmount? { self.idleTimeoutSeconds > 0 ? .seconds(Int64(self.idleTimeoutSeconds)) : nil }
 
+    /// The timers a route asks for, or nil when it has neither pings nor an idle timeout (idle
+    /// connections then hold no keepalive object at all).
+    static func ifAny(pingIntervalSeconds: Int, idleTimeoutSeconds: Int) -> Keepalive? {
+        pingIntervalSeconds > 0 || idleTimeoutSeconds > 0
+            ? Keepalive(pingIntervalSeconds: pingIntervalSeconds, idleTimeoutSeconds: idleTimeoutSeconds) : nil
+    }
+
     /// `pingIntervalSeconds` and `idleTimeoutSeconds` of 0 mean off.
     init(pingIntervalSeconds: Int, idleTimeoutSeconds: Int) {
         self.pingIntervalSeconds = Int32(clamping: max(0, pingIntervalSeconds))

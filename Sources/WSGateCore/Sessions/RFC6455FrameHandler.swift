@@ -34,7 +34,8 @@ final class RFC6455FrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer
     var receiver: MessageReceiver?
     var closeTimer: Scheduled<Void>?
     let closeGracePeriod: TimeAmount
-    private let keepalive: Keepalive
+    /// The keepalive timers; nil when the route has neither pings nor an idle timeout.
+    private let keepalive: Keepalive?
     private let metrics: GatewayMetrics
     private let logger: Logger
     private var maxMessageSize: Int { self.assembler.maxMessageSize }
@@ -50,7 +51,7 @@ final class RFC6455FrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer
     /// `maxFrameSize`: the longest frame read (default `maxMessageSize`, or what a compressed
     /// message of that size may take on the wire when compression is on).
     init(
-        maxMessageSize: Int, maxFrameSize: Int? = nil, keepalive: Keepalive, compression: MessageCompression? = nil,
+        maxMessageSize: Int, maxFrameSize: Int? = nil, keepalive: Keepalive?, compression: MessageCompression? = nil,
         closeGracePeriod: TimeAmount = .seconds(5), metrics: GatewayMetrics, logger: Logger
     ) {
         let wireLimit = compression == nil ? maxMessageSize : RFC6455MessageAssembler.compressedWireLimit(maxMessageSize)
@@ -67,7 +68,7 @@ final class RFC6455FrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        self.startKeepalive(self.keepalive, context: context, ping: RFC6455FrameEncoder.frame(opcode: .ping, payload: ByteBuffer()))
+        if let keepalive = self.keepalive { self.startKeepalive(keepalive, context: context, ping: RFC6455FrameEncoder.frame(opcode: .ping, payload: ByteBuffer())) }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -75,7 +76,7 @@ final class RFC6455FrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer
         self.receiver = nil
         self.reader.discard()
         self.closeTimer?.cancel()
-        self.keepalive.stop()
+        self.keepalive?.stop()
         self.compression?.inflater = nil
         self.compression?.deflater = nil
     }
@@ -86,7 +87,7 @@ final class RFC6455FrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        self.keepalive.sawTraffic()
+        self.keepalive?.sawTraffic()
         if self.closing.state == .closed { return }
         self.reader.append(Self.unwrapInboundIn(data))
         do {
@@ -121,7 +122,7 @@ final class RFC6455FrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer
         case .ping(let payload):
             context.writeAndFlush(Self.wrapOutboundOut(RFC6455FrameEncoder.frame(opcode: .pong, payload: payload)), promise: nil)
         case .pong:
-            self.keepalive.sawPong()
+            self.keepalive?.sawPong()
         case .peerClosed(let close):
             self.perform(self.closing.peerClosed(close), context: context)
         case .fail(let close):

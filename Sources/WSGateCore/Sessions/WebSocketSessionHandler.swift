@@ -27,7 +27,8 @@ final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink, Fram
     private var member: RoomMember?
     private var room: Room?
     /// Room frames the channel has not taken yet (its own buffer holds half of `send_queue_bytes`).
-    private var queued = CircularBuffer<ByteBuffer>(initialCapacity: 0)
+    /// (Created on the first frame queued: most connections never queue one.)
+    private var queued: CircularBuffer<ByteBuffer>?
     private var queuedBytes = 0
     private let queueLimit: Int
     private let dialect: WebSocketDialect
@@ -145,12 +146,13 @@ final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink, Fram
     // through `welcome`, before `self.room` is assigned) until `leaveRoom` clears it.
     func roomWrite(_ frame: ByteBuffer) {
         guard self.receivesDeliveries, let context = self.context else { return }
-        if self.queued.isEmpty && self.channelIsWritable {
+        if self.queued?.isEmpty ?? true, self.channelIsWritable {
             self.writeFrame(.framed(frame), context: context)
             return
         }
         // The channel holds its half of send_queue_bytes: the rest waits here, not yet begun.
-        self.queued.append(frame)
+        if self.queued == nil { self.queued = CircularBuffer(initialCapacity: 16) }
+        self.queued!.append(frame)
         self.queuedBytes += frame.readableBytes
         if self.queuedBytes > self.queueLimit { self.closeAsSlowConsumer(context: context) }
     }
@@ -162,7 +164,7 @@ final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink, Fram
 
     func roomClose(code: WebSocketCloseCode, reason: String) {
         guard let context = self.context else { return }
-        self.queued.removeAll()
+        self.queued = nil
         self.queuedBytes = 0
         guard let member = self.member, member.sink != nil else { return }  // closed already
         if case .room(let settings) = self.target {
@@ -179,8 +181,8 @@ final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink, Fram
 
     /// Moves queued frames into the channel while it takes them.
     private func drainQueue(context: ChannelHandlerContext) {
-        guard !self.queued.isEmpty else { return }
-        while context.channel.isWritable, let frame = self.queued.popFirst() {
+        guard !(self.queued?.isEmpty ?? true) else { return }
+        while context.channel.isWritable, let frame = self.queued?.popFirst() {
             self.queuedBytes -= frame.readableBytes
             self.writeFrame(.framed(frame), context: context)
         }
@@ -190,7 +192,7 @@ final class WebSocketSessionHandler: ChannelInboundHandler, RoomMemberSink, Fram
     /// A member whose unsent bytes passed `send_queue_bytes`: counted, out of the room, closed 1008.
     /// Frames queued but not begun are discarded in favour of the close frame (docs/SPEC.md "Fine print").
     private func closeAsSlowConsumer(context: ChannelHandlerContext) {
-        self.queued.removeAll()
+        self.queued = nil
         self.queuedBytes = 0
         guard let member = self.member, member.sink != nil else { return }  // closed already
         self.metrics.slowConsumerCloses.add(1)
