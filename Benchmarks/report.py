@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Turns a Benchmarks/results/*.jsonl (from Benchmarks/run.sh) into Markdown tables, median of the
-runs with min–max, plus issue #8's targets as ratios, and puts them into README.md between
+runs with min–max, plus issue #8's and issue #18's targets as ratios, and puts them into README.md between
 `<!-- bench:begin -->` and `<!-- bench:end -->` (added under `## Benchmarks` at the end if missing).
 
     python3 Benchmarks/report.py                      # the newest results file
@@ -24,7 +24,23 @@ SCENARIOS = {
     "idle": "Idle: 10,000 connections held (wsgate: half RFC 6455, half hixie-76; peers: RFC 6455)",
     "bridge": "Bridge: 4 connections × 64 KiB × 4 in flight, through to a TCP echo",
     "bulk": "wss:// vs ws:// bulk: wsgate `/echo`, 4 connections × 64 KiB × 4 in flight",
+    "broadcast4000": "Broadcast: 1 room, 200 receivers, 1 sender, 4,000 msg/s × 64 B, waiting for every delivery (missing = lost)",
+    "saturate": "Saturation: wsgate alone, 200 receivers, offered 6,000 / 8,000 / 12,000 msg/s "
+                "(1 sender, 64 B, waiting for every delivery, 2 client threads)",
+    "bigroom": "Big room: 1 room, 5,000 receivers, 1 sender, 20 msg/s × 64 B, waiting for every delivery "
+               "(wsgate: half RFC 6455, half hixie-76; peers: RFC 6455)",
+    "idle-rfc": "Idle: 10,000 connections held, RFC 6455 only",
+    "handshakes": "Handshakes: 10,000 connections opened, 128 at a time (TLS: 3,000), on a fresh server",
+    "echo-small": "Small messages over ws:// and wss://: wsgate `/echo`, 64 connections × 64 B, closed loop",
 }
+
+# The README's tables in order; a table shows its scenarios (table_keys) with a scenario's columns.
+ORDER = ["echo", "broadcast", "broadcast100", "broadcast4000", "saturate", "bigroom", "idle", "idle-rfc", "handshakes",
+         "bridge", "bulk", "echo-small"]
+COLUMNS_OF = {"broadcast100": "broadcast", "broadcast4000": "broadcast", "saturate": "broadcast", "bigroom": "broadcast",
+              "idle-rfc": "idle", "echo-small": "echo"}
+# hs-* scenario -> its row's name, in table order.
+HANDSHAKES = {"hs-rfc6455": "RFC 6455", "hs-hixie76": "hixie-76", "hs-rfc6455-tls": "RFC 6455 over TLS (wss://)"}
 
 # Servers run.sh measures that are not peers: never compared against for a target, listed last.
 # c-epoll-floor (Benchmarks/peers/c-epoll-ws-echo.c) is a minimal hand-written C epoll WebSocket echo
@@ -116,29 +132,73 @@ COLUMNS = {
     "bulk": [("MB/s each way", "mb_per_s", "{:.0f}"), ("p99 µs", "latency_p99_us", "{:.0f}"),
              ("server CPU-µs/MB", "server_cpu_us_per_MB", "{:.0f}"), ("server CPU %", "server_cpu_pct", "{:.0f}"),
              ("client CPU %", "client_cpu_pct", "{:.0f}")],
+    "handshakes": [("connections", "connections", "{:.0f}"), ("handshakes/s", "handshakes_per_s", "{:.0f}"),
+                   ("server CPU %", "server_cpu_pct", "{:.0f}")],
 }
+
+
+def saturate_rate(scenario):
+    return int(scenario[len("saturate"):])
+
+
+def table_keys(table, groups):
+    if table == "bulk":
+        return [k for k in groups if k[0].startswith("bulk-")]
+    if table == "saturate":
+        return [k for k in groups if k[0].startswith("saturate") and k[0][len("saturate"):].isdigit()]
+    if table == "echo-small":
+        return [k for k in groups if k[0] in ("echo-ws", "echo-wss")]
+    if table == "handshakes":
+        return [k for k in groups if k[0] in HANDSHAKES]
+    return [k for k in groups if k[0] == table]
+
+
+def row_name(table, key):
+    if table in ("bulk", "echo-small"):
+        return f"{key[1]} {key[0].split('-', 1)[1]}://"
+    if table == "saturate":
+        return f"{key[1]} {saturate_rate(key[0]):,} msg/s"
+    if table == "handshakes":
+        return f"{key[1]} {HANDSHAKES[key[0]]}"
+    return NOT_PEERS.get(key[1], key[1])
+
+
+def row_order(table, key):
+    server = (key[1] != "wsgate", key[1] in NOT_PEERS)
+    if table == "saturate":
+        return server + (saturate_rate(key[0]), key[1])
+    if table == "handshakes":
+        return (list(HANDSHAKES).index(key[0]),) + server + (key[1],)
+    return server + (key[0], key[1])
+
+
+def cipher_line(groups):
+    """The cipher alone (run.sh's wss scenario, `openssl speed`), one sentence."""
+    found = [(k[1][len("openssl-"):], med(groups, k, "mb_per_s")) for k in sorted(groups, reverse=True) if k[0] == "cipher"]
+    found = [(c, v) for c, v in found if v]
+    if not found:
+        return []
+    speeds = ", ".join(f"{c} {v:,.0f} MB/s" for c, v in found)
+    return ["#### The cipher alone", "",
+            f"`openssl speed -evp`, 16 KiB blocks, one core: {speeds}; through a wss:// server (decrypt in, encrypt out) "
+            f"that is 2 × 10⁶ / (MB/s) CPU-µs per MB, {', '.join(f'{c} {2e6 / v:.0f}' for c, v in found)}.", ""]
 
 
 def tables(groups):
     lines = []
-    order = ["echo", "broadcast", "broadcast100", "idle", "bridge", "bulk"]
-    for scenario in order:
-        if scenario == "bulk":
-            keys = [k for k in groups if k[0].startswith("bulk-")]
-        else:
-            keys = [k for k in groups if k[0] == scenario]
+    for table in ORDER:
+        keys = table_keys(table, groups)
         if not keys:
             continue
-        columns = COLUMNS["broadcast" if scenario == "broadcast100" else scenario]
-        lines += [f"#### {SCENARIOS[scenario]}", ""]
+        columns = COLUMNS[COLUMNS_OF.get(table, table)]
+        lines += [f"#### {SCENARIOS[table]}", ""]
         lines.append("| server | " + " | ".join(c[0] for c in columns) + " |")
         lines.append("| --- | " + " | ".join("---:" for _ in columns) + " |")
-        for key in sorted(keys, key=lambda k: (k[1] != "wsgate", k[1] in NOT_PEERS, k[0], k[1])):
-            name = NOT_PEERS.get(key[1], key[1]) if scenario != "bulk" else f"{key[1]} {key[0][5:]}://"
+        for key in sorted(keys, key=lambda k: row_order(table, k)):
             runs = groups[key]
-            lines.append(f"| {name} | " + " | ".join(cell([r.get(c[1]) for r in runs], c[2]) for c in columns) + " |")
+            lines.append(f"| {row_name(table, key)} | " + " | ".join(cell([r.get(c[1]) for r in runs], c[2]) for c in columns) + " |")
         lines.append("")
-    return lines
+    return lines + cipher_line(groups)
 
 
 def verdict(ok):
@@ -207,6 +267,124 @@ def targets(groups):
     return lines + [""]
 
 
+def ratio(a, b):
+    return a / b if a is not None and b not in (None, 0) else None
+
+
+def times(v):
+    return "—" if v is None else f"{v:.2f}×"
+
+
+def at_most(v, goal):
+    return verdict(None if v is None else v <= goal)
+
+
+def best_peer(groups, scenario, field, pick=min):
+    """The peer of a scenario with the lowest (pick=min) or highest (pick=max) median of field."""
+    peers = [k for k in groups if k[0] == scenario and is_peer(k) and med(groups, k, field) is not None]
+    return pick(peers, key=lambda k: med(groups, k, field)) if peers else None
+
+
+def versus_best(groups, scenario, field, pick=min):
+    """(wsgate's median / the best peer's, the best peer's name), None when either is absent."""
+    best = best_peer(groups, scenario, field, pick)
+    if best is None:
+        return None, None
+    return ratio(med(groups, (scenario, "wsgate"), field), med(groups, best, field)), best[1]
+
+
+def named(what, name):
+    return f" ({what}: {name})" if name else ""
+
+
+def lost(runs):
+    return sum((x.get("missing", 0) or 0) + (x.get("duplicate_or_reordered", 0) or 0) + (x.get("gaps", 0) or 0) for x in runs)
+
+
+def saturation(groups):
+    """Issue #18's saturation line: the highest offered rate at which wsgate delivered everything in
+    every run, and the first at which it did not."""
+    rates = sorted(saturate_rate(k[0]) for k in table_keys("saturate", groups) if k[1] == "wsgate")
+    if not rates:
+        return "—"
+    runs = {rate: groups[(f"saturate{rate}", "wsgate")] for rate in rates}
+    clean = [rate for rate in rates if all((x.get("missing", 0) or 0) == 0 for x in runs[rate])]
+    short = [rate for rate in rates if rate not in clean]
+    parts = []
+    if clean:
+        top = max(clean)
+        d = med(groups, (f"saturate{top}", "wsgate"), "deliveries_per_s")
+        parts.append(f"all delivered up to {top:,} msg/s ({d:,.0f} deliveries/s)")
+    else:
+        parts.append(f"not all delivered at any rate from {rates[0]:,} msg/s")
+    if short:
+        first = min(short)
+        m = med(groups, (f"saturate{first}", "wsgate"), "missing")
+        parts.append(f"first short at {first:,} msg/s (median {m:,.0f} missing)")
+    return "; ".join(parts)
+
+
+def targets_round2(groups):
+    rows = []
+    # a. echo
+    r = ratio(med(groups, ("echo", "wsgate"), "server_cpu_us_per_msg"), med(groups, ("echo", "node-ws"), "server_cpu_us_per_msg"))
+    rows.append(("echo: server CPU per message ≤ 0.85× node ws", times(r), at_most(r, 0.85)))
+    # b.–d. broadcast 4,000 msg/s
+    r, most = versus_best(groups, "broadcast4000", "deliveries_per_s", max)
+    rows.append((f"broadcast 4,000 msg/s: more deliveries/s than every peer{named('most', most)}", times(r),
+                 verdict(None if r is None else r > 1)))
+    runs = groups.get(("broadcast4000", "wsgate"))
+    bad = lost(runs) if runs else None
+    rows.append(("broadcast 4,000 msg/s: nothing lost, duplicated or reordered (all wsgate runs)",
+                 "—" if bad is None else f"{bad:.0f} bad", verdict(None if bad is None else bad == 0)))
+    r, best = versus_best(groups, "broadcast4000", "server_cpu_us_per_delivery")
+    rows.append((f"broadcast 4,000 msg/s (information): CPU per delivery vs the best peer{named('best', best)}", times(r), "—"))
+    # e. saturation
+    rows.append(("saturation (information): wsgate alone, 200 receivers, 6,000 / 8,000 / 12,000 msg/s offered",
+                 saturation(groups), "—"))
+    # f.–g. big room
+    best = best_peer(groups, "bigroom", "latency_p99_us")
+    w = med(groups, ("bigroom", "wsgate"), "latency_p99_us")
+    p = med(groups, best, "latency_p99_us") if best else None
+    rows.append(("big room, 5,000 members at 20 msg/s: lowest p99 of all",
+                 "—" if w is None or p is None else f"{w:,.0f} µs vs {p:,.0f} µs ({best[1]})",
+                 verdict(None if w is None or p is None else w < p)))
+    r, best = versus_best(groups, "bigroom", "server_cpu_us_per_delivery")
+    rows.append((f"big room (information): CPU per delivery vs the best peer{named('best', best)}", times(r), "—"))
+    # h.–i. idle
+    w = med(groups, ("idle-rfc", "wsgate"), "server_rss_kib_per_conn")
+    rows.append(("idle, RFC 6455 only: ≤ 4 KiB server RSS per connection (10,000)",
+                 "—" if w is None else f"{w:.2f} KiB", at_most(w, 4)))
+    w = med(groups, ("idle", "wsgate"), "server_rss_kib_per_conn")
+    rows.append(("idle, mixed rfc6455 + hixie-76: ≤ 3.5 KiB server RSS per connection (10,000)",
+                 "—" if w is None else f"{w:.2f} KiB", at_most(w, 3.5)))
+    # j. wss bulk against plain ws plus the cipher's own cost (two AES-GCM passes per MB: decrypt in, encrypt out)
+    cipher = next((c for c in ("aes-256-gcm", "aes-128-gcm") if med(groups, ("cipher", f"openssl-{c}"), "mb_per_s")), None)
+    ws, wss = med(groups, ("bulk-ws", "wsgate"), "server_cpu_us_per_MB"), med(groups, ("bulk-wss", "wsgate"), "server_cpu_us_per_MB")
+    own = 2e6 / med(groups, ("cipher", f"openssl-{cipher}"), "mb_per_s") if cipher else None
+    ok = None if ws is None or wss is None or own is None else wss <= 1.25 * (ws + own)
+    rows.append((f"wss bulk: server CPU per MB ≤ 1.25 × (plain ws + the cipher's own cost, {cipher or 'aes-256-gcm'})",
+                 "—" if ok is None else f"wss {wss:.0f} µs/MB vs 1.25 × (ws {ws:.0f} + cipher {own:.0f})", verdict(ok)))
+    # k. wss small messages
+    r = ratio(med(groups, ("echo-wss", "wsgate"), "server_cpu_us_per_msg"), med(groups, ("echo-ws", "wsgate"), "server_cpu_us_per_msg"))
+    rows.append(("wss small-message echo: server CPU per message ≤ 1.3× plain ws", times(r), at_most(r, 1.3)))
+    # l. handshakes
+    w, p = med(groups, ("hs-rfc6455", "wsgate"), "handshakes_per_s"), med(groups, ("hs-rfc6455", "node-ws"), "handshakes_per_s")
+    rows.append(("handshakes (information): RFC 6455 handshakes/s vs node ws",
+                 "—" if w is None or p is None else f"{w:,.0f}/s vs {p:,.0f}/s ({times(ratio(w, p))})", "—"))
+    lines = ["#### Targets (issue #18, round 2)", "", "| target | measured | |", "| --- | ---: | --- |"]
+    lines += [f"| {t} | {v} | {ok} |" for t, v, ok in rows]
+    return lines + [""]
+
+
+def load_sentence(records):
+    loads = stat([r.get("loadavg_1m") for r in records])
+    if loads is None:
+        return ""
+    return (f" The host's 1-minute load average just before a run: median {loads[0]:.2f} ({loads[1]:.2f}–{loads[2]:.2f}; "
+            "it includes this benchmark's own previous runs, so up to ~2 is the benchmark itself on 2 cores).")
+
+
 def render(path, records):
     groups = group(records)
     runs = max((r["run"] for r in records), default=0)
@@ -216,10 +394,11 @@ def render(path, records):
         f"results `Benchmarks/results/{os.path.basename(path)}`. Each cell: median of {runs} runs, (min–max). "
         "Server CPU is user + system time of the server process over the measured window, from /proc "
         "(websockify, which forks per connection: its whole process tree over the run); client CPU % is the "
-        "bench process's own CPU over its whole run (100 % = one core saturated, i.e. the client is the limit).",
+        "bench process's own CPU over its whole run (100 % = one core saturated, i.e. the client is the limit)."
+        + load_sentence(records),
         "",
     ]
-    return header + targets(groups) + tables(groups)
+    return header + targets(groups) + targets_round2(groups) + tables(groups)
 
 
 def main():

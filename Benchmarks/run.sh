@@ -1,14 +1,22 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark of wsgate and its peers on this machine (loopback only), issue #8.
 #
-#   bash Benchmarks/run.sh            # everything, ~15 minutes; then python3 Benchmarks/report.py
+#   bash Benchmarks/run.sh            # everything, ~25 minutes; then python3 Benchmarks/report.py
 #   RUNS=1 DURATION=2 bash Benchmarks/run.sh echo broadcast   # a quick look at some scenarios
 #
 # Scenarios (arguments; default all): echo, broadcast (2,000 msg/s), broadcast100 (100 msg/s),
 # idle, bridge, wss, deflate (not in the default list). Each server is started alone, its PID handed to `wsgate-bench --server-pid`,
 # RUNS runs made, and the server stopped. Every run appends one JSON line to
 # Benchmarks/results/<date>.jsonl: {"scenario","server","run","client_cpu_s","client_wall_s",
-# "result": <wsgate-bench's JSON line>}. Nothing here leaves loopback.
+# "loadavg_1m" (/proc/loadavg's first field just before the run), "result": <wsgate-bench's JSON line>}.
+# Nothing here leaves loopback.
+# Issue #18 (round 2), in the default list after the ones above:
+#   broadcast4000  the broadcast room at 4,000 msg/s with --wait-for-all (missing = lost), wsgate and the same peers
+#   saturate       wsgate alone, the same room with --wait-for-all at 6,000 / 8,000 / 12,000 msg/s, 2 client threads (saturate6000 ...)
+#   bigroom        one room of 5,000 receivers, 20 msg/s, --wait-for-all, >= 10 s (wsgate mixed rfc6455 + hixie-76; node-ws, python-websockets-uvloop)
+#   idle-rfc       wsgate: 10,000 idle RFC 6455-only connections, a fresh server per run
+#   handshakes     10,000 connects, a fresh server per run: hs-rfc6455 (wsgate, node-ws), hs-hixie76 (wsgate), hs-rfc6455-tls (wsgate, 3,000 over wss://)
+#   wss            now also 64 x 64 B echo over ws:// and wss:// (echo-ws, echo-wss), and once the cipher alone (cipher: openssl speed, AES-GCM)
 # echo also runs c-epoll-floor (Benchmarks/peers/c-epoll-ws-echo.c), a minimal hand-written C
 # WebSocket echo server: not a peer, the floor of server CPU per message any server can reach here.
 # deflate: permessage-deflate on and off with 1 KiB JSON-like text (--payload json): wsgate's
@@ -24,7 +32,7 @@ BENCH_DIR="$ROOT/Benchmarks"
 RUNS=${RUNS:-3}
 DURATION=${DURATION:-5}
 SCENARIOS=("$@")
-[ ${#SCENARIOS[@]} -eq 0 ] && SCENARIOS=(echo broadcast broadcast100 idle bridge wss)
+[ ${#SCENARIOS[@]} -eq 0 ] && SCENARIOS=(echo broadcast broadcast100 idle bridge wss broadcast4000 saturate bigroom idle-rfc handshakes)
 mkdir -p "$BENCH_DIR/results"
 OUT=${OUT:-"$BENCH_DIR/results/$(date -u +%Y-%m-%dT%H%M%SZ).jsonl"}
 LOGDIR=$(mktemp -d /tmp/wsgate-benchmarks.XXXXXX)
@@ -32,7 +40,7 @@ echo "results: $OUT   logs: $LOGDIR"
 
 # --- what the peers need (Debian packages) -----------------------------------------------------
 need=()
-for pkg in node-ws nodejs libwebsockets-test-server python3-websockets python3-uvloop websockify gcc libssl-dev; do
+for pkg in node-ws nodejs libwebsockets-test-server python3-websockets python3-uvloop websockify gcc libssl-dev openssl; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -132,7 +140,9 @@ trap 'stop_server' EXIT
 bench_run() {
     local scenario=$1 server=$2 run=$3
     shift 3
-    local log="$LOGDIR/$scenario-$server-$run.txt" tree_before="0 0" tree_after="0 0"
+    local log="$LOGDIR/$scenario-$server-$run.txt" tree_before="0 0" tree_after="0 0" load
+    # The host's load just before the run (it includes this script's own previous runs).
+    read -r load _ </proc/loadavg
     [ -n "$SERVER_PID" ] && tree_before=$("$BENCH_DIR/peers/tree-cpu.py" "$SERVER_PID")
     local t0 t1
     t0=$(date +%s.%N)
@@ -148,14 +158,14 @@ bench_run() {
         tail -3 "$log" | sed 's/^/    /'
         json='{"failed":1}'
     fi
-    python3 - "$scenario" "$server" "$run" "$(cat "$log.time")" "$t0" "$t1" "$tree_before" "$tree_after" "$json" >>"$OUT" <<'EOF'
+    python3 - "$scenario" "$server" "$run" "$(cat "$log.time")" "$t0" "$t1" "$tree_before" "$tree_after" "$json" "$load" >>"$OUT" <<'EOF'
 import json, sys
-scenario, server, run, cpu, t0, t1, tb, ta, result = sys.argv[1:]
+scenario, server, run, cpu, t0, t1, tb, ta, result, load = sys.argv[1:]
 user, system = (float(x) for x in cpu.split()[-2:])
 record = {"scenario": scenario, "server": server, "run": int(run), "client_cpu_s": round(user + system, 3),
           "client_wall_s": round(float(t1) - float(t0), 3), "fresh_server_per_run": True,
           "server_tree_cpu_s": round(float(ta.split()[0]) - float(tb.split()[0]), 3),
-          "result": json.loads(result)}
+          "loadavg_1m": float(load), "result": json.loads(result)}
 print(json.dumps(record))
 EOF
     python3 - "$OUT" <<'EOF'
@@ -174,14 +184,25 @@ scenario_for() { # scenario server
     local scenario=$1 server=$2 port=$SERVER_PORT
     case $scenario in
     echo) echo "echo --url ws://127.0.0.1:$port/echo --connections 64 --size 64" ;;
-    broadcast | broadcast100)
-        local rate=2000
-        [ "$scenario" = broadcast100 ] && rate=100
+    broadcast | broadcast100 | broadcast4000 | saturate*)
+        # --wait-for-all: after the window, wait until every receiver has every message (missing = lost).
+        # saturate<rate>: one client thread is the limit first at these rates, so two.
+        local rate=2000 extra=""
+        case $scenario in
+        broadcast100) rate=100 ;;
+        broadcast4000) rate=4000 extra=" --wait-for-all" ;;
+        saturate*) rate=${scenario#saturate} extra=" --wait-for-all --threads 2" ;;
+        esac
         if [ "$server" = libwebsockets ]; then
-            echo "broadcast --url ws://127.0.0.1:$port/?mirror=bench --subprotocol lws-mirror-protocol --receivers 200 --senders 1 --rate $rate --size 64"
+            echo "broadcast --url ws://127.0.0.1:$port/?mirror=bench --subprotocol lws-mirror-protocol --receivers 200 --senders 1 --rate $rate --size 64$extra"
         else
-            echo "broadcast --url ws://127.0.0.1:$port/rooms/bench --receivers 200 --senders 1 --rate $rate --size 64"
+            echo "broadcast --url ws://127.0.0.1:$port/rooms/bench --receivers 200 --senders 1 --rate $rate --size 64$extra"
         fi
+        ;;
+    bigroom)
+        local dialects=rfc6455
+        [ "$server" = wsgate ] && dialects=rfc6455,hixie76
+        echo "broadcast --url ws://127.0.0.1:$port/rooms/bench --receivers 5000 --senders 1 --rate 20 --size 64 --wait-for-all --dialects $dialects"
         ;;
     idle)
         local dialects=rfc6455
@@ -192,6 +213,11 @@ scenario_for() { # scenario server
             echo "idle --url ws://127.0.0.1:$port/echo --connections 10000 --dialects $dialects"
         fi
         ;;
+    idle-rfc) echo "idle --url ws://127.0.0.1:$port/echo --connections 10000 --dialects rfc6455" ;;
+    # handshakes: idle's connect phase measures handshakes/s.
+    hs-rfc6455) echo "idle --url ws://127.0.0.1:$port/echo --connections 10000 --dialects rfc6455" ;;
+    hs-hixie76) echo "idle --url ws://127.0.0.1:$port/echo --connections 10000 --dialects hixie76" ;;
+    hs-rfc6455-tls) echo "idle --url wss://127.0.0.1:$WSS_PORT/echo --connections 3000 --dialects rfc6455" ;;
     bridge)
         local path=/
         [ "$server" = wsgate ] && path=/bridge
@@ -204,19 +230,44 @@ scenario_for() { # scenario server
 
 run_server_scenario() { # scenario server
     # idle measures RSS growth per connection: a server keeps the memory its first run grew, so every
-    # idle run gets a freshly started server.
-    local scenario=$1 server=$2
+    # idle run gets a freshly started server (idle-rfc too, and the handshakes' hs-*, which start from
+    # an empty server like a first run). bigroom runs at least 10 s: at 20 msg/s, enough samples.
+    local scenario=$1 server=$2 fresh=0 duration=$DURATION
+    case $scenario in idle | idle-rfc | hs-*) fresh=1 ;; esac
+    [ "$scenario" = bigroom ] && duration=$((DURATION > 10 ? DURATION : 10))
     start_server "$server" || return
     local args
     for run in $(seq 1 "$RUNS"); do
-        if [ "$scenario" = idle ] && [ "$run" -gt 1 ]; then
+        if [ $fresh = 1 ] && [ "$run" -gt 1 ]; then
             stop_server
             start_server "$server" || return
         fi
         read -r -a args <<<"$(scenario_for "$scenario" "$server")"
-        bench_run "$scenario" "$server" "$run" "$BENCH" "${args[@]}" --duration "$DURATION" --server-pid "$SERVER_PID"
+        bench_run "$scenario" "$server" "$run" "$BENCH" "${args[@]}" --duration "$duration" --server-pid "$SERVER_PID"
     done
     stop_server
+}
+
+# The cipher alone, once: `openssl speed` on 16 KiB blocks (a full TLS record), no server running.
+# Appends a record in bench_run's shape, result {"cipher", "mb_per_s"}; openssl's table is in 1000s of
+# bytes per second, its last line "AES-256-GCM  1234567.89k".
+cipher_run() { # cipher
+    local cipher=$1 load speed
+    read -r load _ </proc/loadavg
+    speed=$(openssl speed -evp "$cipher" -bytes 16384 -seconds 2 2>/dev/null | awk 'NF { last = $NF } END { print last }')
+    if ! [[ $speed =~ ^[0-9.]+k$ ]]; then
+        echo "  cipher $cipher: no figure from openssl speed (got '$speed')"
+        return
+    fi
+    python3 - "$cipher" "$speed" "$load" >>"$OUT" <<'EOF'
+import json, sys
+cipher, speed, load = sys.argv[1:]
+record = {"scenario": "cipher", "server": "openssl-" + cipher, "run": 1, "client_cpu_s": 0, "client_wall_s": 1,
+          "fresh_server_per_run": False, "server_tree_cpu_s": 0, "loadavg_1m": float(load),
+          "result": {"cipher": cipher, "mb_per_s": round(float(speed[:-1]) * 1000 / 1e6, 1)}}
+print(json.dumps(record))
+EOF
+    echo "  cipher       openssl-$cipher: $(awk -v k="${speed%k}" 'BEGIN { printf "%.0f", k / 1000 }') MB/s at 16384-byte blocks"
 }
 
 for scenario in "${SCENARIOS[@]}"; do
@@ -228,7 +279,7 @@ for scenario in "${SCENARIOS[@]}"; do
             run_server_scenario echo "$s"
         done
         ;;
-    broadcast | broadcast100)
+    broadcast | broadcast100 | broadcast4000)
         for s in wsgate node-ws python-websockets python-websockets-uvloop libwebsockets hummingbird; do
             run_server_scenario "$scenario" "$s"
         done
@@ -237,6 +288,24 @@ for scenario in "${SCENARIOS[@]}"; do
         for s in wsgate node-ws python-websockets python-websockets-uvloop libwebsockets hummingbird; do
             run_server_scenario idle "$s"
         done
+        ;;
+    idle-rfc) run_server_scenario idle-rfc wsgate ;;
+    saturate)
+        for rate in 6000 8000 12000; do
+            run_server_scenario "saturate$rate" wsgate
+        done
+        ;;
+    bigroom)
+        for s in wsgate node-ws python-websockets-uvloop; do
+            run_server_scenario bigroom "$s"
+        done
+        ;;
+    handshakes)
+        for s in wsgate node-ws; do
+            run_server_scenario hs-rfc6455 "$s"
+        done
+        run_server_scenario hs-hixie76 wsgate
+        run_server_scenario hs-rfc6455-tls wsgate
         ;;
     bridge)
         run_server_scenario bridge wsgate
@@ -257,7 +326,20 @@ for scenario in "${SCENARIOS[@]}"; do
                     --connections 4 --size 65536 --in-flight 4 --duration "$DURATION" --server-pid "$SERVER_PID"
             done
         done
+        # Small messages on the same server: 64 connections x 64 B closed loop, ws:// then wss://.
+        for run in $(seq 1 "$RUNS"); do
+            for scheme in ws wss; do
+                port=${PORT[wsgate]}
+                [ $scheme = wss ] && port=$WSS_PORT
+                bench_run "echo-$scheme" wsgate "$run" "$BENCH" echo --url "$scheme://127.0.0.1:$port/echo" \
+                    --connections 64 --size 64 --duration "$DURATION" --server-pid "$SERVER_PID"
+            done
+        done
         stop_server
+        # What wss:// must add at least: the cipher's own speed (report.py's wss target).
+        for cipher in aes-256-gcm aes-128-gcm; do
+            cipher_run "$cipher"
+        done
         ;;
     deflate)
         # Every run on a fresh server (idle measures RSS growth); "-z" marks runs with compression.
