@@ -106,9 +106,7 @@ struct ClientHandshakeRequest {
     /// no `Sec-WebSocket-Extensions` means no compression; one without an offer, or that breaks the
     /// offer's rules, fails the handshake. Several header lines are one list (RFC 7230 section 3.2.2).
     private func validateExtensions(_ response: ClientHandshakeResponse) throws(WebSocketClientError) -> PerMessageDeflateParameters? {
-        let lines = response.headers.filter { $0.name.lowercased() == "sec-websocket-extensions" }.map(\.value)
-        let value = lines.joined(separator: ", ")
-        guard value.contains(where: { $0 != " " && $0 != "\t" && $0 != "," }) else { return nil }
+        guard let value = response.list("Sec-WebSocket-Extensions") else { return nil }
         guard let offer = self.configuration.compression else {
             throw .invalidHandshakeResponse("extension \(value) was not offered")
         }

@@ -31,14 +31,11 @@ final class RFC6455ClientFrameHandler: ChannelDuplexHandler {
     private let callbacks: ClientCallbacks
 
     private let maxMessageSize: Int
-    private let compression: PerMessageDeflateParameters?
-    private let compressionMinBytes: Int
-    /// Created on the first compressed message in each direction.
-    private var inflater: Inflater?
-    private var deflater: Deflater?
+    /// permessage-deflate, when the server accepted it (zlib streams made on first use).
+    private let compression: ClientMessageCompression?
 
     /// The zlib memory the connection holds now (0 until it first compresses or inflates).
-    var zlibMemoryBytes: Int { (self.inflater?.zlibMemoryBytes ?? 0) + (self.deflater?.zlibMemoryBytes ?? 0) }
+    var zlibMemoryBytes: Int { self.compression?.zlibMemoryBytes ?? 0 }
 
     init(
         maxMessageSize: Int, closeTimeout: TimeAmount, callbacks: ClientCallbacks,
@@ -50,8 +47,7 @@ final class RFC6455ClientFrameHandler: ChannelDuplexHandler {
         self.closeTimeout = closeTimeout
         self.callbacks = callbacks
         self.maxMessageSize = maxMessageSize
-        self.compression = compression
-        self.compressionMinBytes = compressionMinBytes
+        self.compression = compression.map { ClientMessageCompression(parameters: $0, minBytes: compressionMinBytes) }
     }
 
 
@@ -103,25 +99,12 @@ final class RFC6455ClientFrameHandler: ChannelDuplexHandler {
             // Not produced: without compression the assembler refuses RSV1.
             return self.perform(self.closing.protocolFailed(WebSocketClose(code: .protocolError, reason: "compressed message")), context: context)
         }
-        let inflater = self.inflater ?? compression.makeInflater(role: .client)
-        self.inflater = inflater
-        let message: ByteBuffer
-        do {
-            message = try inflater.decompress(payload, maxOutputBytes: self.maxMessageSize, allocator: context.channel.allocator)
-        } catch {
-            let close: WebSocketClose
-            switch error {
-            case .tooLarge: close = WebSocketClose(code: .messageTooBig, reason: "message over \(self.maxMessageSize) bytes once inflated")
-            case .invalidData: close = WebSocketClose(code: .invalidPayload, reason: "compressed data that does not inflate")
-            case .zlibFailure: close = WebSocketClose(code: .internalError, reason: "zlib failed")
-            }
-            return self.perform(self.closing.protocolFailed(close), context: context)
+        switch compression.inflate(payload, isText: isText, maxMessageSize: self.maxMessageSize, allocator: context.channel.allocator) {
+        case .message(let message):
+            if self.closing.delivers { self.callbacks.onMessage(message) }
+        case .fail(let close):
+            self.perform(self.closing.protocolFailed(close), context: context)
         }
-        if isText, !message.withUnsafeReadableBytes({ UTF8Validator.isValid($0) }) {
-            return self.perform(
-                self.closing.protocolFailed(WebSocketClose(code: .invalidPayload, reason: "invalid UTF-8 in a text message")), context: context)
-        }
-        if self.closing.delivers { self.callbacks.onMessage(isText ? .text(message) : .binary(message)) }
     }
 
     /// A message out: compressed when negotiated, large enough and shorter that way; masked.
@@ -137,22 +120,8 @@ final class RFC6455ClientFrameHandler: ChannelDuplexHandler {
         case .binary(let bytes): (opcode, payload) = (.binary, bytes)
         }
         let allocator = context.channel.allocator
-        var frame: ByteBuffer?
-        if let compression = self.compression, payload.readableBytes >= self.compressionMinBytes {
-            let deflater = self.deflater ?? compression.makeDeflater(role: .client)
-            self.deflater = deflater
-            let compressed = RFC6455FrameEncoder.compressedMessageFrame(
-                opcode: opcode, message: payload, deflater: deflater, maskingKey: makeMaskingKey(), allocator: allocator)
-            let plainLength = RFC6455FrameEncoder.headerLength(payloadLength: payload.readableBytes, masked: true) + payload.readableBytes
-            if compressed.readableBytes < plainLength {
-                frame = compressed
-            } else if !compression.clientNoContextTakeover {
-                // Out plain: the window now holds bytes the server never inflated; a new
-                // compressor starts empty, which the server's decompressor can follow.
-                self.deflater = nil
-            }
-        }
-        let bytes = frame ?? RFC6455FrameEncoder.frame(opcode: opcode, payload: payload, maskingKey: makeMaskingKey(), allocator: allocator)
+        let compressed = self.compression?.compressedFrame(opcode: opcode, payload: payload, maskingKey: makeMaskingKey(), allocator: allocator)
+        let bytes = compressed ?? RFC6455FrameEncoder.frame(opcode: opcode, payload: payload, maskingKey: makeMaskingKey(), allocator: allocator)
         if request.flush {
             context.writeAndFlush(Self.wrapOutboundOut(bytes), promise: promise)
         } else {

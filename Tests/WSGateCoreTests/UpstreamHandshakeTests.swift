@@ -60,8 +60,63 @@ struct UpstreamHandshakeTests {
         #expect(!text.contains("6.6.6.6"))
         #expect(text.contains("X-Forwarded-Proto: https\r\nX-Forwarded-Host: gw.example:8443\r\n"))
         #expect(text.contains("Forwarded: for=192.0.2.7;proto=https;host=\"gw.example:8443\"\r\n"))
-        #expect(!text.contains("Sec-WebSocket-Extensions"))
+        #expect(
+            text.contains("Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=12; client_max_window_bits=12\r\n"),
+            "our own offer on this hop, both windows at the route's compression_window_bits")
         #expect(text.hasSuffix("\r\n\r\n"))
+    }
+
+    private func accept(_ handshake: UpstreamHandshake, extensions: [String]) -> ClientHandshakeResponse {
+        ClientHandshakeResponse(
+            statusLine: "HTTP/1.1 101 Switching Protocols", status: 101,
+            headers: [("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Accept", RFC6455Handshake.acceptValue(forKey: handshake.key))]
+                + extensions.map { (name: "Sec-WebSocket-Extensions", value: $0) })
+    }
+
+    @Test func aBackendThatAcceptsCompressionGivesTheHopItsParametersAndTheClientItsOwn() throws {
+        var machine = try self.machine()
+        let handshake = try self.handshake(&machine)
+        guard case .open(let upgrade, let response) = machine.backendAnswered(
+            self.accept(handshake, extensions: ["permessage-deflate; server_max_window_bits=10", "  "]))
+        else {
+            Issue.record("an answer within our offer opens")
+            return
+        }
+        let hop = try #require(upgrade.backendCompression)
+        #expect(hop.serverMaxWindowBits == 10)
+        #expect(hop.clientMaxWindowBits == 12, "without an answer we keep to what we offered")
+        #expect(upgrade.compression == nil, "the client offered nothing: its own hop stays plain")
+        #expect(!String(buffer: response).contains("Sec-WebSocket-Extensions"), "the backend's answer is never passed through")
+    }
+
+    @Test(arguments: [
+        "permessage-deflate; server_max_window_bits=15",  // above our offer
+        "permessage-deflate",  // server_max_window_bits offered but not answered
+        "x-webkit-deflate-frame",  // not offered
+        "permessage-deflate; server_max_window_bits=10, permessage-deflate; server_max_window_bits=9",  // twice
+    ])
+    func aBackendAnswerOutsideOurCompressionOfferIs502(_ extensions: String) throws {
+        var machine = try self.machine()
+        let handshake = try self.handshake(&machine)
+        guard case .refuse(let refusal, _, _) = machine.backendAnswered(self.accept(handshake, extensions: [extensions])) else {
+            Issue.record("refused: \(extensions)")
+            return
+        }
+        #expect(refusal.status == 502)
+        #expect(refusal.reason.contains("Sec-WebSocket-Extensions"), "\(refusal.reason)")
+    }
+
+    @Test func aRouteWithCompressionOffOffersNothingAndRefusesAnExtension() throws {
+        let configuration = try ConfigLoader.parse(Self.yaml.replacingOccurrences(of: "connect_timeout_ms: 1500", with: "connect_timeout_ms: 1500\n    compression: off"), file: "test.yaml")
+        var machine = HandshakeMachine(
+            environment: .init(routes: RouteTable(routes: configuration.routes), isTLS: true, routeLoad: { _ in nil }, clientAddress: "192.0.2.7"))
+        let handshake = try self.handshake(&machine)
+        #expect(!String(buffer: handshake.bytes).contains("Sec-WebSocket-Extensions"))
+        guard case .refuse(let refusal, _, _) = machine.backendAnswered(self.accept(handshake, extensions: ["permessage-deflate"])) else {
+            Issue.record("an extension that was not offered is refused")
+            return
+        }
+        #expect(refusal.reason.contains("was not offered"), "\(refusal.reason)")
     }
 
     @Test func theBackendsSubprotocolGoesToTheClient() throws {

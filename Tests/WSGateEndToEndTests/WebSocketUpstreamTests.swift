@@ -11,7 +11,8 @@ struct WebSocketUpstreamTests {
     /// A Python `websockets` backend; prints its port first. Paths: `/headers` (sends the request's
     /// headers as JSON, then echoes), `/close4001`, `/ping` (pings the gateway, says `pong ok`),
     /// `/binary` (sends 4 binary bytes, then echoes), `/lastclose` (the code and reason of the last
-    /// echo connection's end), `/stall` (never reads), `/refuse` (HTTP 403); anything else echoes.
+    /// echo connection's end), `/stall` (never reads), `/refuse` (HTTP 403), `/ext` (sends the
+    /// extensions it answered, then echoes); anything else echoes.
     static let pythonBackend = """
         import asyncio, http, json, websockets
         last_close = ['none']
@@ -32,6 +33,8 @@ struct WebSocketUpstreamTests {
                 await ws.send('pong ok')
             elif p == '/binary':
                 await ws.send(bytes([0, 1, 254, 255]))
+            elif p == '/ext':
+                await ws.send(ws.response_headers.get('Sec-WebSocket-Extensions', 'none'))
             elif p == '/lastclose':
                 await ws.send(last_close[0])
                 return
@@ -127,6 +130,11 @@ struct WebSocketUpstreamTests {
                 upstream: ws://127.0.0.1:\(backendPort)/stall
               - path: /refuse
                 upstream: ws://127.0.0.1:\(backendPort)/refuse
+              - path: /ext
+                upstream: ws://127.0.0.1:\(backendPort)/ext
+              - path: /ext-off
+                upstream: ws://127.0.0.1:\(backendPort)/ext
+                compression: off
 
             """, limits: limits))
     }
@@ -183,7 +191,44 @@ struct WebSocketUpstreamTests {
         #expect(headers["x-forwarded-host"] == "127.0.0.1:\(harness.port)")
         #expect(headers["forwarded"] == "for=127.0.0.1;proto=http;host=\"127.0.0.1:\(harness.port)\"")
         #expect(headers["sec-websocket-protocol"] == "chat.v1, other")
-        #expect(headers["sec-websocket-extensions"] == nil, "the backend hop offers no extension")
+        #expect(
+            headers["sec-websocket-extensions"] == "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12",
+            "the backend hop gets the gateway's own offer, never the client's")
+    }
+
+    @Test func theBackendHopNegotiatesItsOwnCompressionAndMessagesPassBothWays() throws {
+        let (backend, backendPort) = try Self.python()
+        defer { backend.stop() }
+        let harness = try Self.gateway(backendPort: backendPort)
+        defer { harness.stop() }
+        // The client offers nothing (compression=None): only the backend's hop is compressed, so
+        // every message is inflated and deflated again by the gateway on its way.
+        let script = BridgeEndToEndTests.pythonPrelude + """
+            async def main():
+                for path in ['/ext', '/ext-off']:
+                    async with websockets.connect(url + path, compression=None, max_size=None) as ws:
+                        print(path, 'client hop', ws.response_headers.get('Sec-WebSocket-Extensions', 'none'))
+                        print(path, 'backend hop', await asyncio.wait_for(ws.recv(), 5))
+                        text = ('{"user": "ada", "text": "grüße aus dem backend"} ' * 4000)[:150000]
+                        await ws.send(text)
+                        print(path, 'text', await asyncio.wait_for(ws.recv(), 5) == text)
+                        blob = bytes(range(256)) * 512
+                        await ws.send(blob)
+                        print(path, 'binary', await asyncio.wait_for(ws.recv(), 5) == blob)
+                        await ws.send('short')
+                        print(path, 'short', await asyncio.wait_for(ws.recv(), 5) == 'short')
+            asyncio.run(main())
+            """
+        let result = try runPython(script, ["ws://127.0.0.1:\(harness.port)"])
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains("/ext client hop none"), "\(result.stdout) \(result.stderr)")
+        #expect(lines.contains("/ext backend hop permessage-deflate; server_max_window_bits=12; client_max_window_bits=12"), "\(lines)")
+        #expect(lines.contains("/ext text True"))
+        #expect(lines.contains("/ext binary True"))
+        #expect(lines.contains("/ext short True"))
+        #expect(lines.contains("/ext-off backend hop none"), "compression: off offers nothing to the backend either")
+        #expect(lines.contains("/ext-off text True"))
+        #expect(lines.contains("/ext-off binary True"))
     }
 
     @Test func aBackendsCloseCodeAndReasonReachTheClient() throws {

@@ -387,9 +387,12 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .webSocketUpstream:
             guard let upstream = self.pendingUpstream else { return nil }
             self.pendingUpstream = nil
+            let backendCompression = upgrade.backendCompression.map {
+                ClientMessageCompression(parameters: $0, minBytes: route.compressionMinBytes)
+            }
             return WebSocketRelayHandler(
-                upstream: upstream, leftover: self.upstreamLeftover, maxMessageBytes: route.limits.maxMessageBytes, metrics: self.runtime.metrics,
-                logger: self.info.logger)
+                upstream: upstream, leftover: self.upstreamLeftover, maxMessageBytes: route.limits.maxMessageBytes,
+                backendCompression: backendCompression, metrics: self.runtime.metrics, logger: self.info.logger)
         case .echo:
             return WebSocketSessionHandler(
                 dialect: upgrade.dialect, target: .echo, sendQueueBytes: route.limits.sendQueueBytes, rooms: self.runtime.rooms,

@@ -15,6 +15,12 @@ extension HandshakeMachine {
             host: host, port: port, path: path, head: upgrade.head, offered: Self.offeredSubprotocols(upgrade),
             allowed: upgrade.match.route.subprotocols, client: self.environment.clientAddress, isTLS: self.environment.isTLS)
         if upgrade.match.route.upstreamTLS != nil { handshake.defaultPort = 443 }
+        let route = upgrade.match.route
+        if route.compression {
+            // Our own offer on this hop: both windows at most the route's, so both zlib streams stay small.
+            handshake.compressionOffer = PerMessageDeflateClientOffer(
+                serverMaxWindowBits: route.compressionWindowBits, clientMaxWindowBits: route.compressionWindowBits)
+        }
         self.state = .handshakingBackend(upgrade, handshake)
         return .handshakeBackend(handshake)
     }
@@ -28,8 +34,9 @@ extension HandshakeMachine {
             return self.refuse(.upstreamHandshakeRefused(status: status, detail: "\(backend) answered \(statusLine)"), upgrade.head, upgrade.dialect.label)
         case .invalid(let reason):
             return self.refuse(.upstreamRefused("\(backend): \(reason)"), upgrade.head, upgrade.dialect.label)
-        case .accepted(let subprotocol):
+        case .accepted(let subprotocol, let compression):
             upgrade.subprotocol = subprotocol
+            upgrade.backendCompression = compression
             upgrade.response = self.response(upgrade, subprotocol: subprotocol)
             return self.respond(upgrade)
         }

@@ -40,6 +40,8 @@ struct HandshakeMachine {
         var response: ByteBuffer
         /// permessage-deflate, when it was offered and the route allows it.
         var compression: PerMessageDeflateParameters? = nil
+        /// permessage-deflate on the hop to a WebSocket backend, when the backend accepted it.
+        var backendCompression: PerMessageDeflateParameters? = nil
         /// What the route's access check granted (token expiry, named target), once it ran.
         var grant: AccessGrant? = nil
     }

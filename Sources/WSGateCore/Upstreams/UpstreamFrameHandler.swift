@@ -4,7 +4,8 @@ import WSGateWire
 
 /// The backend end of a WebSocket upstream, after the handshake: RFC 6455 as a client. Server
 /// frames (cut by `RFC6455FrameReader`) become messages through `RFC6455MessageAssembler` and go
-/// to the relay; the relay's messages leave as masked frames;
+/// to the relay; the relay's messages leave as masked frames (compressed, when the backend accepted
+/// permessage-deflate, through `ClientMessageCompression`);
 /// pings are answered on this hop; the closing handshake runs through `ClosingHandshake`.
 ///
 /// Lives in the backend's channel, on the client's event loop, so it and the relay touch each
@@ -23,10 +24,16 @@ final class UpstreamFrameHandler: ChannelInboundHandler {
     /// Set by the relay; cleared when the relay is gone.
     weak var relay: WebSocketRelayHandler?
     private var maskingKeys = MaskingKeySource()
+    private let compression: ClientMessageCompression?
 
-    init(maxMessageSize: Int, closeGracePeriod: TimeAmount = .seconds(5)) {
-        self.reader = RFC6455FrameReader(maxFrameSize: min(maxMessageSize, Int(UInt32.max)))
-        self.assembler = RFC6455MessageAssembler(maxMessageSize: maxMessageSize, requiresMasking: false)
+    /// The zlib memory this hop holds now (0 until it first compresses or inflates).
+    var zlibMemoryBytes: Int { self.compression?.zlibMemoryBytes ?? 0 }
+
+    init(maxMessageSize: Int, compression: ClientMessageCompression? = nil, closeGracePeriod: TimeAmount = .seconds(5)) {
+        let wireLimit = compression == nil ? maxMessageSize : RFC6455MessageAssembler.compressedWireLimit(maxMessageSize)
+        self.reader = RFC6455FrameReader(maxFrameSize: min(wireLimit, Int(UInt32.max)))
+        self.assembler = RFC6455MessageAssembler(maxMessageSize: maxMessageSize, requiresMasking: false, acceptsCompressed: compression != nil)
+        self.compression = compression
         self.closeGracePeriod = closeGracePeriod
     }
 
@@ -83,9 +90,15 @@ final class UpstreamFrameHandler: ChannelInboundHandler {
             self.perform(self.closing.peerClosed(close), context: context)
         case .fail(let close):
             self.fail(close, context: context)
-        case .compressedMessage:
-            // Not produced: no compression is offered on this hop (the assembler refuses RSV1).
-            self.fail(WebSocketClose(code: .protocolError, reason: "compressed message"), context: context)
+        case .compressedMessage(let isText, let payload):
+            // Produced only when the backend accepted permessage-deflate (otherwise the assembler refuses RSV1).
+            guard let compression = self.compression else {
+                return self.fail(WebSocketClose(code: .protocolError, reason: "compressed message"), context: context)
+            }
+            switch compression.inflate(payload, isText: isText, maxMessageSize: self.assembler.maxMessageSize, allocator: context.channel.allocator) {
+            case .message(let message): self.relay?.backendMessage(message)
+            case .fail(let close): self.fail(close, context: context)
+            }
         }
     }
 
@@ -126,7 +139,10 @@ final class UpstreamFrameHandler: ChannelInboundHandler {
     func send(_ message: GatewayMessage) {
         guard let context = self.context, self.closing.canSend else { return }
         let opcode: RFC6455FrameEncoder.Opcode = message.isText ? .text : .binary
-        let frame = RFC6455FrameEncoder.frame(opcode: opcode, payload: message.payload, maskingKey: self.maskingKeys.next(), allocator: context.channel.allocator)
+        let key = self.maskingKeys.next()
+        let allocator = context.channel.allocator
+        let frame = self.compression?.compressedFrame(opcode: opcode, payload: message.payload, maskingKey: key, allocator: allocator)
+            ?? RFC6455FrameEncoder.frame(opcode: opcode, payload: message.payload, maskingKey: key, allocator: allocator)
         context.write(Self.wrapOutboundOut(frame), promise: nil)
         self.needsFlush = true
     }

@@ -7,8 +7,9 @@ import WSGateWire
 ///
 /// The request carries the backend's `Host`, the client's `Origin`, `Cookie` and `Authorization`,
 /// the forwarding headers (`X-Forwarded-For`/`-Proto`/`-Host`, `Forwarded`) and the client's
-/// subprotocol offer (filtered by the route's `subprotocols` when it has any). No extension is
-/// offered to the backend: that hop is uncompressed.
+/// subprotocol offer (filtered by the route's `subprotocols` when it has any). permessage-deflate
+/// is offered on its own terms when the route has compression on (hop by hop: the client's own
+/// offer is never passed through), with both windows at most the route's `compression_window_bits`.
 struct UpstreamHandshake {
     /// The backend's host (IPv6 without brackets), port and request target.
     var host: String
@@ -22,11 +23,14 @@ struct UpstreamHandshake {
     var headers: [(name: String, value: String)]
     /// The port `Host` leaves out: 80 (`ws://`) or 443 (`wss://`).
     var defaultPort = 80
+    /// permessage-deflate as offered to the backend (nil: no extension offered).
+    var compressionOffer: PerMessageDeflateClientOffer?
 
     /// What the backend's answer means.
     enum Outcome: Equatable {
-        /// A valid 101; the backend's subprotocol, if it chose one.
-        case accepted(subprotocol: String?)
+        /// A valid 101; the backend's subprotocol, if it chose one, and permessage-deflate's
+        /// parameters, if it accepted the offer.
+        case accepted(subprotocol: String?, compression: PerMessageDeflateParameters?)
         /// Anything but 101: passed to the client as a 502 naming it.
         case refused(status: Int, statusLine: String)
         /// A 101 that breaks RFC 6455 section 4.1 (a 502 as well).
@@ -71,6 +75,7 @@ struct UpstreamHandshake {
         var head = "GET \(self.path) HTTP/1.1\r\nHost: \(self.hostHeader)\r\n"
         head += "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: \(self.key)\r\nSec-WebSocket-Version: 13\r\n"
         if !self.subprotocols.isEmpty { head += "Sec-WebSocket-Protocol: \(self.subprotocols.joined(separator: ", "))\r\n" }
+        if let offer = self.compressionOffer { head += "Sec-WebSocket-Extensions: \(offer.headerValue)\r\n" }
         for (name, value) in self.headers { head += "\(name): \(Self.clean(value))\r\n" }
         head += "\r\n"
         return ByteBuffer(string: head)
@@ -84,12 +89,20 @@ struct UpstreamHandshake {
         let expected = RFC6455Handshake.acceptValue(forKey: self.key)
         guard let accept = response.first("Sec-WebSocket-Accept") else { return .invalid("no Sec-WebSocket-Accept") }
         guard accept == expected else { return .invalid("Sec-WebSocket-Accept is \(accept), expected \(expected)") }
-        if let extensions = response.first("Sec-WebSocket-Extensions"), !extensions.isEmpty {
-            return .invalid("extension \(extensions) was not offered")
+        var compression: PerMessageDeflateParameters?
+        if let extensions = response.list("Sec-WebSocket-Extensions") {
+            guard let offer = self.compressionOffer else { return .invalid("extension \(extensions) was not offered") }
+            do {
+                compression = try PerMessageDeflateNegotiation.acceptResponse(extensions, offered: offer)
+            } catch {
+                return .invalid("Sec-WebSocket-Extensions \(extensions): \(error)")
+            }
         }
-        guard let subprotocol = response.first("Sec-WebSocket-Protocol"), !subprotocol.isEmpty else { return .accepted(subprotocol: nil) }
+        guard let subprotocol = response.first("Sec-WebSocket-Protocol"), !subprotocol.isEmpty else {
+            return .accepted(subprotocol: nil, compression: compression)
+        }
         guard self.subprotocols.contains(subprotocol) else { return .invalid("subprotocol \(subprotocol) was not offered") }
-        return .accepted(subprotocol: subprotocol)
+        return .accepted(subprotocol: subprotocol, compression: compression)
     }
 
     /// A header value without CR, LF or NUL (the parser already refused them; this is a second lock).

@@ -26,12 +26,16 @@ final class WebSocketRelayHandler: ChannelInboundHandler, FrameWriterUser, Messa
     var frameWriter: FrameWriter?
     private var isClosing = false
 
-    /// `leftover`: what the backend sent after its 101, fed to the frame decoder first.
-    init(upstream: Channel, leftover: ByteBuffer, maxMessageBytes: Int, metrics: GatewayMetrics, logger: Logger) {
+    /// `leftover`: what the backend sent after its 101, fed to the frame decoder first;
+    /// `backendCompression`: permessage-deflate on the backend's hop, if the backend accepted it.
+    init(
+        upstream: Channel, leftover: ByteBuffer, maxMessageBytes: Int, backendCompression: ClientMessageCompression? = nil,
+        metrics: GatewayMetrics, logger: Logger
+    ) {
         self.upstream = upstream
         self.leftover = leftover
         self.maxMessageBytes = maxMessageBytes
-        self.backend = UpstreamFrameHandler(maxMessageSize: maxMessageBytes)
+        self.backend = UpstreamFrameHandler(maxMessageSize: maxMessageBytes, compression: backendCompression)
         self.metrics = metrics
         self.logger = logger
     }

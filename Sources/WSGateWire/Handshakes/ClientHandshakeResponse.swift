@@ -32,6 +32,14 @@ public struct ClientHandshakeResponse: Sendable {
         return self.headers.first { $0.name.lowercased() == lower }?.value
     }
 
+    /// Every `name` header as one list (RFC 7230 section 3.2.2: several lines are one
+    /// comma-separated value); nil when there is none or it holds nothing but separators.
+    public func list(_ name: String) -> String? {
+        let lower = name.lowercased()
+        let value = self.headers.filter { $0.name.lowercased() == lower }.map(\.value).joined(separator: ", ")
+        return value.contains(where: { $0 != " " && $0 != "\t" && $0 != "," }) ? value : nil
+    }
+
     /// The comma-separated tokens of every `name` header, trimmed and lowercased.
     public func tokens(_ name: String) -> [String] {
         let lower = name.lowercased()
