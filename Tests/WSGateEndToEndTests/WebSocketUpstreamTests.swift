@@ -139,6 +139,17 @@ struct WebSocketUpstreamTests {
             """, limits: limits))
     }
 
+    /// Runs `clientScript` (after `BridgeEndToEndTests.pythonPrelude`, `url` the gateway's) against
+    /// a gateway in front of a fresh Python backend; its output lines, and everything for messages.
+    static func throughPythonBackend(_ clientScript: String) throws -> (lines: [String], output: String) {
+        let (backend, backendPort) = try Self.python()
+        defer { backend.stop() }
+        let harness = try Self.gateway(backendPort: backendPort)
+        defer { harness.stop() }
+        let result = try runPython(BridgeEndToEndTests.pythonPrelude + clientScript, ["ws://127.0.0.1:\(harness.port)"])
+        return (result.stdout.split(separator: "\n").map(String.init), result.stdout + result.stderr)
+    }
+
     // MARK: RFC 6455 clients
 
     @Test func textAndBinaryBothWaysWithTheBackendsSubprotocolAndForwardingHeaders() throws {
@@ -197,13 +208,9 @@ struct WebSocketUpstreamTests {
     }
 
     @Test func theBackendHopNegotiatesItsOwnCompressionAndMessagesPassBothWays() throws {
-        let (backend, backendPort) = try Self.python()
-        defer { backend.stop() }
-        let harness = try Self.gateway(backendPort: backendPort)
-        defer { harness.stop() }
         // The client offers nothing (compression=None): only the backend's hop is compressed, so
         // every message is inflated and deflated again by the gateway on its way.
-        let script = BridgeEndToEndTests.pythonPrelude + """
+        let (lines, output) = try Self.throughPythonBackend("""
             async def main():
                 for path in ['/ext', '/ext-off']:
                     async with websockets.connect(url + path, compression=None, max_size=None) as ws:
@@ -218,10 +225,8 @@ struct WebSocketUpstreamTests {
                         await ws.send('short')
                         print(path, 'short', await asyncio.wait_for(ws.recv(), 5) == 'short')
             asyncio.run(main())
-            """
-        let result = try runPython(script, ["ws://127.0.0.1:\(harness.port)"])
-        let lines = result.stdout.split(separator: "\n").map(String.init)
-        #expect(lines.contains("/ext client hop none"), "\(result.stdout) \(result.stderr)")
+            """)
+        #expect(lines.contains("/ext client hop none"), "\(output)")
         #expect(lines.contains("/ext backend hop permessage-deflate; server_max_window_bits=12; client_max_window_bits=12"), "\(lines)")
         #expect(lines.contains("/ext text True"))
         #expect(lines.contains("/ext binary True"))

@@ -17,7 +17,7 @@ import WSGateWire
 /// With permessage-deflate negotiated, compressed messages are inflated (stopping at
 /// `maxMessageSize`: close 1009; bad data: 1007) before their UTF-8 is checked, and messages
 /// from `minBytes` on are compressed when that makes them shorter.
-final class RFC6455FrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer {
+final class RFC6455FrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer, RFC6455FrameReading {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = GatewayMessage
     typealias OutboundIn = OutboundFrame
@@ -28,7 +28,7 @@ final class RFC6455FrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer
     static let separateHeaderThreshold = 8 * 1024
 
     var closing = ClosingHandshake(hasCloseFrame: true)
-    private var reader: RFC6455FrameReader
+    var reader: RFC6455FrameReader
     private var assembler: RFC6455MessageAssembler
     /// The handler above, handed messages directly (nil: up the pipeline); set with the pipeline.
     var receiver: MessageReceiver?
@@ -88,21 +88,16 @@ final class RFC6455FrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         self.keepalive?.sawTraffic()
-        if self.closing.state == .closed { return }
-        self.reader.append(Self.unwrapInboundIn(data))
-        do {
-            while let frame = try self.reader.next() {
-                self.received(frame, context: context)
-                if self.closing.state == .closed { break }
-            }
-        } catch {
-            self.reader.discard()
-            self.perform(self.closing.protocolFailed(WebSocketClose(code: WebSocketCloseCode(error), reason: "\(error)")), context: context)
-        }
-        if self.closing.state == .closed { self.reader.discard() }
+        self.readFrames(Self.unwrapInboundIn(data), context: context)
     }
 
-    private func received(_ frame: RFC6455Frame, context: ChannelHandlerContext) {
+    var isClosed: Bool { self.closing.state == .closed }
+
+    func framingFailed(_ close: WebSocketClose, context: ChannelHandlerContext) {
+        self.perform(self.closing.protocolFailed(close), context: context)
+    }
+
+    func received(_ frame: RFC6455Frame, context: ChannelHandlerContext) {
         guard self.closing.delivers else {
             // Only our close's answer matters now.
             if self.closing.state == .closeSent, frame.opcode == 0x8 {

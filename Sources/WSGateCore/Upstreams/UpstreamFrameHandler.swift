@@ -10,12 +10,12 @@ import WSGateWire
 ///
 /// Lives in the backend's channel, on the client's event loop, so it and the relay touch each
 /// other from one thread.
-final class UpstreamFrameHandler: ChannelInboundHandler {
+final class UpstreamFrameHandler: ChannelInboundHandler, RFC6455FrameReading {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private var closing = ClosingHandshake(hasCloseFrame: true)
-    private var reader: RFC6455FrameReader
+    var reader: RFC6455FrameReader
     private var assembler: RFC6455MessageAssembler
     private var closeTimer: Scheduled<Void>?
     private let closeGracePeriod: TimeAmount
@@ -50,21 +50,16 @@ final class UpstreamFrameHandler: ChannelInboundHandler {
     // MARK: From the backend
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if self.closing.state == .closed { return }
-        self.reader.append(Self.unwrapInboundIn(data))
-        do {
-            while let frame = try self.reader.next() {
-                self.received(frame, context: context)
-                if self.closing.state == .closed { break }
-            }
-        } catch {
-            self.reader.discard()
-            return self.fail(WebSocketClose(code: WebSocketCloseCode(error), reason: "\(error)"), context: context)
-        }
-        if self.closing.state == .closed { self.reader.discard() }
+        self.readFrames(Self.unwrapInboundIn(data), context: context)
     }
 
-    private func received(_ frame: RFC6455Frame, context: ChannelHandlerContext) {
+    var isClosed: Bool { self.closing.state == .closed }
+
+    func framingFailed(_ close: WebSocketClose, context: ChannelHandlerContext) {
+        self.fail(close, context: context)
+    }
+
+    func received(_ frame: RFC6455Frame, context: ChannelHandlerContext) {
         guard self.closing.delivers else {
             // Only the answer to our close matters now.
             if self.closing.state == .closeSent, frame.opcode == 0x8 {
