@@ -28,7 +28,7 @@ final class RFC6455FrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer
     static let separateHeaderThreshold = 8 * 1024
 
     var closing = ClosingHandshake(hasCloseFrame: true)
-    var reader: RFC6455FrameReader
+    private var reader: RFC6455FrameReader
     private var assembler: RFC6455MessageAssembler
     /// The handler above, handed messages directly (nil: up the pipeline); set with the pipeline.
     var receiver: MessageReceiver?
@@ -92,6 +92,9 @@ final class RFC6455FrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer
     }
 
     var isClosed: Bool { self.closing.state == .closed }
+    func appendRead(_ bytes: ByteBuffer) { self.reader.append(bytes) }
+    func nextFrame() throws(NIOWebSocketError) -> RFC6455Frame? { try self.reader.next() }
+    func discardRead() { self.reader.discard() }
 
     func framingFailed(_ close: WebSocketClose, context: ChannelHandlerContext) {
         self.perform(self.closing.protocolFailed(close), context: context)

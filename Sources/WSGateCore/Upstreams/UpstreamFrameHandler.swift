@@ -15,7 +15,7 @@ final class UpstreamFrameHandler: ChannelInboundHandler, RFC6455FrameReading {
     typealias OutboundOut = ByteBuffer
 
     private var closing = ClosingHandshake(hasCloseFrame: true)
-    var reader: RFC6455FrameReader
+    private var reader: RFC6455FrameReader
     private var assembler: RFC6455MessageAssembler
     private var closeTimer: Scheduled<Void>?
     private let closeGracePeriod: TimeAmount
@@ -54,6 +54,9 @@ final class UpstreamFrameHandler: ChannelInboundHandler, RFC6455FrameReading {
     }
 
     var isClosed: Bool { self.closing.state == .closed }
+    func appendRead(_ bytes: ByteBuffer) { self.reader.append(bytes) }
+    func nextFrame() throws(NIOWebSocketError) -> RFC6455Frame? { try self.reader.next() }
+    func discardRead() { self.reader.discard() }
 
     func framingFailed(_ close: WebSocketClose, context: ChannelHandlerContext) {
         self.fail(close, context: context)
