@@ -21,13 +21,17 @@ enum FuzzTarget {
             var buffer = ByteBuffer(bytes: input)
             while let frame = try? parser.next(from: &buffer) { _ = frame }
         case 3:
-            let channel = EmbeddedChannel(handler: ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: 1 << 16)))
+            // The gateway's own RFC 6455 reader (what production runs), in two reads cut where the
+            // second byte says, then the assembler.
+            var reader = RFC6455FrameReader(maxFrameSize: 1 << 16)
             var assembler = RFC6455MessageAssembler(maxMessageSize: 1 << 16)
-            _ = try? channel.writeInbound(ByteBuffer(bytes: input))
-            while let frame = try? channel.readInbound(as: WebSocketFrame.self) {
-                if case .fail = assembler.receive(frame) { break }
+            let cut = input.isEmpty ? 0 : Int(input[0]) % (input.count + 1)
+            reading: for part in [input[..<cut], input[cut...]] {
+                reader.append(ByteBuffer(bytes: part))
+                while let frame = try? reader.next() {
+                    if case .fail = assembler.receive(frame) { break reading }
+                }
             }
-            _ = try? channel.finish()
         default:
             let text = String(decoding: input, as: UTF8.self)
             _ = try? ConfigLoader.parse(text, file: "fuzz.yaml", baseDirectory: "/nonexistent")

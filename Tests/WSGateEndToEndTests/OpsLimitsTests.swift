@@ -104,6 +104,29 @@ struct OpsLimitsTests {
         keeper.close()
     }
 
+    @Test func aClientThatTricklesOneFrameIsStillIdle() throws {
+        let harness = try GatewayHarness(yaml: GatewayHarness.yaml(routes: Self.echoRoute, limits: "  idle_timeout_s: 1\n  ping_interval_s: 0\n"))
+        defer { harness.stop() }
+        let trickler = try OpsWebSocket(port: harness.port, path: "/echo")
+        // A 1,000-byte frame announced, then one byte of it every 300 ms: bytes keep coming, but no
+        // frame is ever whole, so the idle timeout (counted in frames) still closes the connection.
+        let header = Array(OpsWebSocket.encode(opcode: 0x2, payload: [UInt8](repeating: 7, count: 1000)).prefix(8))
+        #expect(OpsSocket.sendAll(trickler.fd, header))
+        let start = Date()
+        let trickling = Thread {
+            for _ in 0..<12 {
+                Thread.sleep(forTimeInterval: 0.3)
+                _ = OpsSocket.sendAll(trickler.fd, [7])
+            }
+        }
+        trickling.start()
+        let close = trickler.readFrame(timeout: 4)
+        let elapsed = Date().timeIntervalSince(start)
+        #expect(close?.closeCode == 1001, "a trickled frame is not traffic: \(String(describing: close))")
+        #expect(elapsed < 3, "closed after \(elapsed) s")
+        trickler.close()
+    }
+
     @Test func maxMessageBytesPerRouteOverride() throws {
         let harness = try GatewayHarness(yaml: GatewayHarness.yaml(
             routes: Self.echoRoute + "  - path: /big\n    echo: true\n    max_message_bytes: 100000\n",

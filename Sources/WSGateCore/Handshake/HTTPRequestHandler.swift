@@ -387,8 +387,11 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .webSocketUpstream:
             guard let upstream = self.pendingUpstream else { return nil }
             self.pendingUpstream = nil
+            // The hop's compressor is small like the client hop's (memLevel by window), so that a
+            // relayed connection holds tens of KiB of zlib state at most, not 150.
             let backendCompression = upgrade.backendCompression.map {
-                ClientMessageCompression(parameters: $0, minBytes: route.compressionMinBytes)
+                ClientMessageCompression(
+                    parameters: $0, minBytes: route.compressionMinBytes, memLevel: SharedDeflaters.memLevel(windowBits: $0.clientMaxWindowBits))
             }
             return WebSocketRelayHandler(
                 upstream: upstream, leftover: self.upstreamLeftover, maxMessageBytes: route.limits.maxMessageBytes,
@@ -465,6 +468,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
             (session as? BridgeHandler)?.discard()
             (session as? WebSocketRelayHandler)?.discard()
+            WebSocketPipeline.unlink(handlers)
             context.close(promise: nil)
             return
         }

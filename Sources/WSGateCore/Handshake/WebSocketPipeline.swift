@@ -39,6 +39,17 @@ enum WebSocketPipeline {
         }
     }
 
+    /// Breaks the direct links between `handlers` (frame handler ⇄ limiter ⇄ session) when they
+    /// never got into a pipeline, whose `handlerRemoved` would otherwise do it.
+    static func unlink(_ handlers: [ChannelHandler]) {
+        for handler in handlers {
+            (handler as? RFC6455FrameHandler)?.receiver = nil
+            (handler as? HixieFrameHandler)?.receiver = nil
+            (handler as? MessageRateLimiter)?.receiver = nil
+            (handler as? FrameWriterUser)?.frameWriter = nil
+        }
+    }
+
     /// The channel's write watermarks: it holds half of `send_queue_bytes`, the session the rest.
     static func writeBufferWaterMark(for limits: LimitsConfiguration) -> ChannelOptions.Types.WriteBufferWaterMark {
         let high = WebSocketSessionHandler.channelShare(of: limits.sendQueueBytes)

@@ -87,7 +87,6 @@ final class RFC6455FrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        self.keepalive?.sawTraffic()
         self.readFrames(Self.unwrapInboundIn(data), context: context)
     }
 
@@ -101,6 +100,8 @@ final class RFC6455FrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer
     }
 
     func received(_ frame: RFC6455Frame, context: ChannelHandlerContext) {
+        // A whole frame is traffic (a byte every few seconds inside one frame is not: idle_timeout_s).
+        self.keepalive?.sawTraffic()
         guard self.closing.delivers else {
             // Only our close's answer matters now.
             if self.closing.state == .closeSent, frame.opcode == 0x8 {

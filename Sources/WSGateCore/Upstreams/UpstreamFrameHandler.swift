@@ -44,7 +44,17 @@ final class UpstreamFrameHandler: ChannelInboundHandler, RFC6455FrameReading {
     func handlerRemoved(context: ChannelHandlerContext) {
         self.closeTimer?.cancel()
         self.reader.discard()
+        self.compression?.release()
         self.context = nil
+    }
+
+    /// What the backend sent right after its 101, already out of TLS (the handshake handler read
+    /// it): read here directly, not fired from the head of the pipeline, where a `wss://`
+    /// backend's `TLSHandler` would take it for ciphertext.
+    func readLeftover(_ bytes: ByteBuffer) {
+        guard let context = self.context, bytes.readableBytes > 0 else { return }
+        self.readFrames(bytes, context: context)
+        self.channelReadComplete(context: context)
     }
 
     // MARK: From the backend

@@ -57,10 +57,9 @@ final class WebSocketRelayHandler: ChannelInboundHandler, FrameWriterUser, Messa
         // the backend's first messages wait for the next turn of the loop.
         context.eventLoop.assumeIsolated().execute {
             guard self.context != nil else { return }
-            if let leftover = self.leftover, leftover.readableBytes > 0 {
+            if let leftover = self.leftover {
                 self.leftover = nil
-                pipeline.fireChannelRead(NIOAny(leftover))
-                pipeline.fireChannelReadComplete()
+                self.backend.readLeftover(leftover)
             }
             self.upstream.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
         }

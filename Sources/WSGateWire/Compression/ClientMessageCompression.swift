@@ -14,12 +14,22 @@ public final class ClientMessageCompression {
     public let parameters: PerMessageDeflateParameters
     /// Messages shorter than this go out plain.
     public let minBytes: Int
+    /// zlib's memLevel for the compressor (its hash table is 2^(memLevel+9) bytes: 128 KiB at the
+    /// default 8, 4 KiB at 3).
+    public let memLevel: Int
     private var inflater: Inflater?
     private var deflater: Deflater?
 
-    public init(parameters: PerMessageDeflateParameters, minBytes: Int) {
+    public init(parameters: PerMessageDeflateParameters, minBytes: Int, memLevel: Int = Deflater.defaultMemLevel) {
         self.parameters = parameters
         self.minBytes = minBytes
+        self.memLevel = memLevel
+    }
+
+    /// Frees both zlib streams (the connection is gone; a later message would make new ones).
+    public func release() {
+        self.inflater = nil
+        self.deflater = nil
     }
 
     /// The zlib memory held now (0 until the first compressed message each way).
@@ -31,7 +41,7 @@ public final class ClientMessageCompression {
         opcode: RFC6455FrameEncoder.Opcode, payload: ByteBuffer, maskingKey: (UInt8, UInt8, UInt8, UInt8), allocator: ByteBufferAllocator
     ) -> ByteBuffer? {
         guard payload.readableBytes >= self.minBytes else { return nil }
-        let deflater = self.deflater ?? self.parameters.makeDeflater(role: .client)
+        let deflater = self.deflater ?? self.parameters.makeDeflater(role: .client, memLevel: self.memLevel)
         self.deflater = deflater
         let frame = RFC6455FrameEncoder.compressedMessageFrame(
             opcode: opcode, message: payload, deflater: deflater, maskingKey: maskingKey, allocator: allocator)
