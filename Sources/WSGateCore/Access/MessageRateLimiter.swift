@@ -49,11 +49,7 @@ final class MessageRateLimiter: ChannelInboundHandler, MessageReceiver {
                 WebSocketCloseRequest(code: .policyViolation, reason: "more than \(self.perSecond) messages per second"), promise: nil)
             return
         }
-        if let receiver = self.receiver {
-            receiver.receiveMessage(message)
-        } else {
-            context.fireChannelRead(Self.wrapInboundOut(message))
-        }
+        self.passOn(message, to: self.receiver, context: context)
     }
 }
 

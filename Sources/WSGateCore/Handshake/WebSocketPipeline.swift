@@ -21,9 +21,8 @@ enum WebSocketPipeline {
         let between: [ChannelHandler] = limiter.map { [$0] } ?? []
         switch dialect {
         case .rfc6455:
-            // The limit is on the message as the application sees it: a compressed frame may be a
-            // little longer than what it inflates to (stored blocks of incompressible data); the
-            // frame handler reads its own frames within that.
+            // The frame handler reads its own frames, as long as its assembler's largest message
+            // on the wire (a compressed one may be a little longer than what it inflates to).
             let frames = RFC6455FrameHandler(
                 maxMessageSize: limits.maxMessageBytes, keepalive: keepalive, compression: compression, metrics: metrics, logger: logger)
             frames.receiver = receiver

@@ -66,11 +66,7 @@ final class HixieFrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer {
                     guard self.closing.delivers else { return true }
                     self.metrics.messagesIn.add(1)
                     self.metrics.bytesIn.add(bytes.readableBytes)
-                    if let receiver = self.receiver {
-                        receiver.receiveMessage(.text(bytes))
-                    } else {
-                        context.fireChannelRead(Self.wrapInboundOut(.text(bytes)))
-                    }
+                    self.passOn(.text(bytes), to: self.receiver, context: context)
                     return true
                 case .close:
                     self.perform(self.closing.peerClosed(WebSocketClose(code: nil, reason: nil)), context: context)

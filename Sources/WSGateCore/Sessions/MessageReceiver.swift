@@ -1,3 +1,4 @@
+import NIOCore
 import WSGateWire
 
 /// The handler above a connection's frame handler (a session, a bridge, a relay, or the
@@ -10,4 +11,16 @@ import WSGateWire
 protocol MessageReceiver: AnyObject {
     /// One message from the peer; dropped if the receiver has left its pipeline.
     func receiveMessage(_ message: GatewayMessage)
+}
+
+extension ChannelInboundHandler where InboundOut == GatewayMessage {
+    /// Hands `message` to `receiver` by a direct call, or up the pipeline when there is none (a
+    /// handler on its own in a test's pipeline).
+    func passOn(_ message: GatewayMessage, to receiver: MessageReceiver?, context: ChannelHandlerContext) {
+        if let receiver {
+            receiver.receiveMessage(message)
+        } else {
+            context.fireChannelRead(Self.wrapInboundOut(message))
+        }
+    }
 }

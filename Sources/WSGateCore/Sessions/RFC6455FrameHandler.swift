@@ -48,18 +48,14 @@ final class RFC6455FrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer
     /// The zlib memory this connection holds now (0 until it first compresses or inflates).
     var zlibMemoryBytes: Int { self.compression?.zlibMemoryBytes ?? 0 }
 
-    /// `maxFrameSize`: the longest frame read (default `maxMessageSize`, or what a compressed
-    /// message of that size may take on the wire when compression is on).
     init(
-        maxMessageSize: Int, maxFrameSize: Int? = nil, keepalive: Keepalive?, compression: MessageCompression? = nil,
+        maxMessageSize: Int, keepalive: Keepalive?, compression: MessageCompression? = nil,
         closeGracePeriod: TimeAmount = .seconds(5), metrics: GatewayMetrics, logger: Logger
     ) {
-        let wireLimit = compression == nil ? maxMessageSize : RFC6455MessageAssembler.compressedWireLimit(maxMessageSize)
-        self.reader = RFC6455FrameReader(maxFrameSize: min(maxFrameSize ?? wireLimit, Int(UInt32.max)))
+        let assembler = RFC6455MessageAssembler(maxMessageSize: maxMessageSize, acceptsCompressed: compression != nil)
+        self.assembler = assembler
+        self.reader = RFC6455FrameReader(for: assembler)
         self.compression = compression
-        self.assembler = RFC6455MessageAssembler(
-            maxMessageSize: maxMessageSize,
-            acceptsCompressed: compression != nil)
         self.keepalive = keepalive
         self.closeGracePeriod = closeGracePeriod
         self.metrics = metrics
@@ -115,7 +111,7 @@ final class RFC6455FrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer
         case .message(let message):
             self.metrics.messagesIn.add(1)
             self.metrics.bytesIn.add(message.payload.readableBytes)
-            self.deliver(message, context: context)
+            self.passOn(message, to: self.receiver, context: context)
         case .compressedMessage(let isText, let payload):
             self.inflate(payload, isText: isText, context: context)
         case .ping(let payload):
@@ -186,15 +182,7 @@ final class RFC6455FrameHandler: ChannelDuplexHandler, ClosingHandshakePerformer
         }
         self.metrics.messagesIn.add(1)
         self.metrics.bytesIn.add(message.readableBytes)
-        self.deliver(isText ? .text(message) : .binary(message), context: context)
-    }
-
-    private func deliver(_ message: GatewayMessage, context: ChannelHandlerContext) {
-        if let receiver = self.receiver {
-            receiver.receiveMessage(message)
-        } else {
-            context.fireChannelRead(Self.wrapInboundOut(message))
-        }
+        self.passOn(isText ? .text(message) : .binary(message), to: self.receiver, context: context)
     }
 
     private func write(opcode: RFC6455FrameEncoder.Opcode, payload: ByteBuffer, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {

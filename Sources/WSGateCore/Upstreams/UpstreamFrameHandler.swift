@@ -30,9 +30,9 @@ final class UpstreamFrameHandler: ChannelInboundHandler, RFC6455FrameReading {
     var zlibMemoryBytes: Int { self.compression?.zlibMemoryBytes ?? 0 }
 
     init(maxMessageSize: Int, compression: ClientMessageCompression? = nil, closeGracePeriod: TimeAmount = .seconds(5)) {
-        let wireLimit = compression == nil ? maxMessageSize : RFC6455MessageAssembler.compressedWireLimit(maxMessageSize)
-        self.reader = RFC6455FrameReader(maxFrameSize: min(wireLimit, Int(UInt32.max)))
-        self.assembler = RFC6455MessageAssembler(maxMessageSize: maxMessageSize, requiresMasking: false, acceptsCompressed: compression != nil)
+        let assembler = RFC6455MessageAssembler(maxMessageSize: maxMessageSize, requiresMasking: false, acceptsCompressed: compression != nil)
+        self.assembler = assembler
+        self.reader = RFC6455FrameReader(for: assembler)
         self.compression = compression
         self.closeGracePeriod = closeGracePeriod
     }

@@ -62,6 +62,12 @@ public struct RFC6455FrameReader {
         self.maxFrameSize = maxFrameSize
     }
 
+    /// The reader for frames `assembler` will take: as long as its largest message on the wire
+    /// (`maxCompressedSize`: a compressed message may be a little longer than what it inflates to).
+    public init(for assembler: RFC6455MessageAssembler) {
+        self.init(maxFrameSize: min(assembler.maxCompressedSize, Int(UInt32.max)))
+    }
+
     /// How many bytes wait for the rest of their frame.
     public var pendingBytes: Int { self.pending?.readableBytes ?? 0 }
 
