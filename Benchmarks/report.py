@@ -45,7 +45,10 @@ HANDSHAKES = {"hs-rfc6455": "RFC 6455", "hs-hixie76": "hixie-76", "hs-rfc6455-tl
 # Servers run.sh measures that are not peers: never compared against for a target, listed last.
 # c-epoll-floor (Benchmarks/peers/c-epoll-ws-echo.c) is a minimal hand-written C epoll WebSocket echo
 # server, one read() and one write() per message and nothing else: the floor for the echo target.
-NOT_PEERS = {"c-epoll-floor": "C epoll floor (not a peer)"}
+# nio-floor (Benchmarks/nio-floor-server) is one hand-written ChannelInboundHandler on SwiftNIO's
+# NIOPosix and nothing else: the floor of a server on SwiftNIO, so that wsgate's CPU per message can be
+# split into NIO's channel machinery and what wsgate adds.
+NOT_PEERS = {"c-epoll-floor": "C epoll floor (not a peer)", "nio-floor": "NIO floor (not a peer)"}
 
 
 def is_peer(key):
@@ -221,6 +224,10 @@ def targets(groups):
     if r is not None:
         rows.append(("echo floor (information): the C epoll floor's server CPU per message vs node ws "
                      "(the least any server can do here)", fmt(r), "—"))
+    r = ratio(med(groups, ("echo", "nio-floor"), "server_cpu_us_per_msg"), med(groups, ("echo", "node-ws"), "server_cpu_us_per_msg"))
+    if r is not None:
+        rows.append(("echo NIO floor (information): the NIO floor's server CPU per message vs node ws "
+                     "(the least a server on SwiftNIO can do here)", fmt(r), "—"))
     # broadcast 2000
     peers = [k for k in groups if k[0] == "broadcast" and is_peer(k)]
     if ("broadcast", "wsgate") in groups and peers:
@@ -329,6 +336,10 @@ def targets_round2(groups):
     # a. echo
     r = ratio(med(groups, ("echo", "wsgate"), "server_cpu_us_per_msg"), med(groups, ("echo", "node-ws"), "server_cpu_us_per_msg"))
     rows.append(("echo: server CPU per message ≤ 0.85× node ws", times(r), at_most(r, 0.85)))
+    w, f = med(groups, ("echo", "wsgate"), "server_cpu_us_per_msg"), med(groups, ("echo", "nio-floor"), "server_cpu_us_per_msg")
+    if w is not None and f is not None:
+        rows.append(("echo (information): wsgate's server CPU per message vs the NIO floor's (SwiftNIO's own share)",
+                     f"{w:.2f} µs vs {f:.2f} µs ({times(ratio(w, f))})", "—"))
     # b.–d. broadcast 4,000 msg/s
     r, most = versus_best(groups, "broadcast4000", "deliveries_per_s", max)
     rows.append((f"broadcast 4,000 msg/s: more deliveries/s than every peer{named('most', most)}", times(r),

@@ -18,7 +18,10 @@
 #   handshakes     10,000 connects, a fresh server per run: hs-rfc6455 (wsgate, node-ws), hs-hixie76 (wsgate), hs-rfc6455-tls (wsgate, 3,000 over wss://)
 #   wss            now also 64 x 64 B echo over ws:// and wss:// (echo-ws, echo-wss), and once the cipher alone (cipher: openssl speed, AES-GCM)
 # echo also runs c-epoll-floor (Benchmarks/peers/c-epoll-ws-echo.c), a minimal hand-written C
-# WebSocket echo server: not a peer, the floor of server CPU per message any server can reach here.
+# WebSocket echo server: not a peer, the floor of server CPU per message any server can reach here;
+# and nio-floor (Benchmarks/nio-floor-server, its own Swift package), one hand-written
+# ChannelInboundHandler on SwiftNIO's NIOPosix and nothing else: not a peer either, the floor of a
+# server on SwiftNIO, i.e. how much of wsgate's CPU per message is NIO's channel machinery itself.
 # deflate: permessage-deflate on and off with 1 KiB JSON-like text (--payload json): wsgate's
 # 200-member room at 2,000 msg/s and at 500 msg/s (server CPU and wire bytes per delivery), /echo with context
 # takeover (64 connections), 2,000 idle connections with and without it, 500 that each sent and
@@ -56,6 +59,9 @@ swift build -c release --scratch-path "$ROOT/.build-bench" --product wsgate >"$L
 echo "building the Hummingbird peer (Benchmarks/hummingbird-server)"
 (cd "$BENCH_DIR/hummingbird-server" && swift build -c release >"$LOGDIR/build-hummingbird.log" 2>&1) ||
     { tail -30 "$LOGDIR/build-hummingbird.log"; exit 1; }
+echo "building the NIO floor (Benchmarks/nio-floor-server)"
+(cd "$BENCH_DIR/nio-floor-server" && swift build -c release >"$LOGDIR/build-nio-floor.log" 2>&1) ||
+    { tail -30 "$LOGDIR/build-nio-floor.log"; exit 1; }
 RAW_TCP="$LOGDIR/raw-tcp-bench"
 cc -O2 -pthread -o "$RAW_TCP" "$BENCH_DIR/peers/raw-tcp-bench.c" || exit 1
 C_FLOOR="$LOGDIR/c-epoll-ws-echo"
@@ -63,6 +69,7 @@ cc -O2 -o "$C_FLOOR" "$BENCH_DIR/peers/c-epoll-ws-echo.c" -lcrypto || exit 1
 WSGATE="$ROOT/.build-bench/release/wsgate"
 BENCH="$ROOT/.build-bench/release/wsgate-bench"
 HUMMINGBIRD="$BENCH_DIR/hummingbird-server/.build/release/HummingbirdBenchServer"
+NIO_FLOOR="$BENCH_DIR/nio-floor-server/.build/release/NIOFloorServer"
 
 # 10,000 idle connections: the servers (started from this shell) and the bench need the descriptors.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
@@ -74,7 +81,7 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 OFF=${PORT_OFFSET:-0}
 declare -A PORT=([wsgate]=$((18080 + OFF)) [node-ws]=$((18081 + OFF)) [python-websockets]=$((18082 + OFF))
     [python-websockets-uvloop]=$((18082 + OFF)) [libwebsockets]=$((18083 + OFF)) [hummingbird]=$((18084 + OFF))
-    [websockify]=$((18085 + OFF)) [c-epoll-floor]=$((18086 + OFF))
+    [websockify]=$((18085 + OFF)) [c-epoll-floor]=$((18086 + OFF)) [nio-floor]=$((18087 + OFF))
     [node-ws-deflate]=$((18081 + OFF)) [python-websockets-deflate]=$((18082 + OFF)))
 WSS_PORT=$((18443 + OFF))
 UPSTREAM_PORT=$((17001 + OFF))
@@ -110,6 +117,7 @@ start_server() { # name
     hummingbird) exec "$HUMMINGBIRD" "$port" ;;
     websockify) exec /usr/bin/python3 /usr/bin/websockify "127.0.0.1:$port" "127.0.0.1:$UPSTREAM_PORT" ;;
     c-epoll-floor) exec "$C_FLOOR" "$port" ;;
+    nio-floor) exec "$NIO_FLOOR" "$port" ;;
     esac >"$LOGDIR/$name.log" 2>&1 &
     SERVER_PID=$!
     for _ in $(seq 1 100); do
@@ -274,8 +282,8 @@ for scenario in "${SCENARIOS[@]}"; do
     echo "== $scenario"
     case $scenario in
     echo)
-        # c-epoll-floor last: the floor (not a peer) for the echo target, see the header.
-        for s in wsgate node-ws python-websockets python-websockets-uvloop hummingbird c-epoll-floor; do
+        # The floors last (not peers, see the header): nio-floor (SwiftNIO's), c-epoll-floor (any server's).
+        for s in wsgate node-ws python-websockets python-websockets-uvloop hummingbird nio-floor c-epoll-floor; do
             run_server_scenario echo "$s"
         done
         ;;
