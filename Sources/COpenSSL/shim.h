@@ -28,6 +28,14 @@ static inline long gw_SSL_set_tlsext_host_name(SSL *ssl, const char *name) { ret
 static inline size_t gw_BIO_ctrl_pending(BIO *bio) { return BIO_ctrl_pending(bio); }
 static inline int gw_BIO_pending(BIO *bio) { return (int)BIO_pending(bio); }
 
+static inline long gw_SSL_CTX_set_session_cache_mode(SSL_CTX *ctx, long mode) {
+    return SSL_CTX_set_session_cache_mode(ctx, mode);
+}
+static inline int gw_SSL_CTX_get_ex_new_index(CRYPTO_EX_free *free_func) {
+    return SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, free_func);
+}
+static inline int gw_SSL_get_ex_new_index(void) { return SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL); }
+
 static inline uint64_t gw_SSL_OP_CIPHER_SERVER_PREFERENCE(void) { return SSL_OP_CIPHER_SERVER_PREFERENCE; }
 static inline uint64_t gw_SSL_OP_NO_RENEGOTIATION(void) { return SSL_OP_NO_RENEGOTIATION; }
 static inline int gw_SSL_FILETYPE_PEM(void) { return SSL_FILETYPE_PEM; }

@@ -57,6 +57,7 @@ final class TLSConnection {
             precondition(context.side == .client, "a client TLSHandler needs a client TLSContext")
             self.requestedServerName = serverName
             SSL_set_connect_state(ssl)
+            context.prepareSessionResumption(ssl, serverName: serverName)
             if let serverName {
                 try self.configureClientServerName(serverName)
             }
@@ -222,6 +223,9 @@ final class TLSConnection {
     var protocolVersion: String {
         String(cString: SSL_get_version(self.ssl))
     }
+
+    /// Whether the handshake resumed an earlier session (no certificate was sent).
+    var sessionResumed: Bool { SSL_session_reused(self.ssl) == 1 }
 
     /// The peer certificate's subject, one line (`/O=…/CN=…`), if it sent one.
     var peerCertificateSubject: String? {

@@ -238,7 +238,7 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.state = .active
         context.fireUserInboundEventTriggered(TLSHandshakeCompletedEvent(
             negotiatedALPN: connection.negotiatedALPN, serverName: connection.serverName,
-            protocolVersion: connection.protocolVersion))
+            protocolVersion: connection.protocolVersion, sessionResumed: connection.sessionResumed))
         let held = self.heldWrites
         self.heldWrites = []
         for (plaintext, promise) in held {
