@@ -30,7 +30,9 @@ SCENARIOS = {
     "bigroom": "Big room: 1 room, 5,000 receivers, 1 sender, 20 msg/s × 64 B, waiting for every delivery "
                "(wsgate: half RFC 6455, half hixie-76; peers: RFC 6455)",
     "idle-rfc": "Idle: 10,000 connections held, RFC 6455 only",
-    "handshakes": "Handshakes: 10,000 connections opened, 128 at a time (TLS: 3,000), on a fresh server",
+    "handshakes": "Handshakes: 10,000 connections opened, 128 at a time (TLS: 3,000), on a fresh server "
+                  "(nginx-tls: nginx terminating TLS in front of node ws; its server CPU is its master and workers', "
+                  "the backend's is node ws's; CPU per connection over the whole run: connect, hold, close)",
     "echo-small": "Small messages over ws:// and wss://: wsgate `/echo`, 64 connections × 64 B, closed loop",
 }
 
@@ -40,7 +42,8 @@ ORDER = ["echo", "broadcast", "broadcast100", "broadcast4000", "saturate", "bigr
 COLUMNS_OF = {"broadcast100": "broadcast", "broadcast4000": "broadcast", "saturate": "broadcast", "bigroom": "broadcast",
               "idle-rfc": "idle", "echo-small": "echo"}
 # hs-* scenario -> its row's name, in table order.
-HANDSHAKES = {"hs-rfc6455": "RFC 6455", "hs-hixie76": "hixie-76", "hs-rfc6455-tls": "RFC 6455 over TLS (wss://)"}
+HANDSHAKES = {"hs-rfc6455": "RFC 6455", "hs-hixie76": "hixie-76", "hs-rfc6455-tls": "RFC 6455 over TLS (wss://), full handshakes",
+              "hs-rfc6455-tls-resume": "RFC 6455 over TLS (wss://), sessions resumed"}
 
 # Servers run.sh measures that are not peers: never compared against for a target, listed last.
 # c-epoll-floor (Benchmarks/peers/c-epoll-ws-echo.c) is a minimal hand-written C epoll WebSocket echo
@@ -79,6 +82,13 @@ def derive(r):
         mb = x["mb_per_s"] * x["seconds"]
         x["server_cpu_us_per_MB"] = r["server_tree_cpu_s"] * 1e6 / mb if mb else None
         x["server_cpu_pct"] = 100 * r["server_tree_cpu_s"] / r["client_wall_s"]
+    if r["scenario"] in HANDSHAKES and x.get("connections"):
+        # The server's process tree over the whole run (run.sh's sampling): nginx's workers too.
+        x["server_cpu_us_per_conn"] = r["server_tree_cpu_s"] * 1e6 / x["connections"] if "server_tree_cpu_s" in r else None
+        if "backend_tree_cpu_s" in r:
+            x["backend_cpu_us_per_conn"] = r["backend_tree_cpu_s"] * 1e6 / x["connections"]
+    if r["server"] == "nginx-tls":
+        x["server_cpu_pct"] = None  # the bench's --server-pid is nginx's master alone
     return x
 
 
@@ -135,7 +145,10 @@ COLUMNS = {
     "bulk": [("MB/s each way", "mb_per_s", "{:.0f}"), ("p99 µs", "latency_p99_us", "{:.0f}"),
              ("server CPU-µs/MB", "server_cpu_us_per_MB", "{:.0f}"), ("server CPU %", "server_cpu_pct", "{:.0f}"),
              ("client CPU %", "client_cpu_pct", "{:.0f}")],
-    "handshakes": [("connections", "connections", "{:.0f}"), ("handshakes/s", "handshakes_per_s", "{:.0f}"),
+    "handshakes": [("connections", "connections", "{:.0f}"), ("TLS resumed", "tls_resumed", "{:.0f}"),
+                   ("handshakes/s", "handshakes_per_s", "{:.0f}"),
+                   ("server CPU-µs/conn", "server_cpu_us_per_conn", "{:.0f}"),
+                   ("backend CPU-µs/conn", "backend_cpu_us_per_conn", "{:.0f}"),
                    ("server CPU %", "server_cpu_pct", "{:.0f}")],
 }
 
@@ -383,6 +396,17 @@ def targets_round2(groups):
     w, p = med(groups, ("hs-rfc6455", "wsgate"), "handshakes_per_s"), med(groups, ("hs-rfc6455", "node-ws"), "handshakes_per_s")
     rows.append(("handshakes (information): RFC 6455 handshakes/s vs node ws",
                  "—" if w is None or p is None else f"{w:,.0f}/s vs {p:,.0f}/s ({times(ratio(w, p))})", "—"))
+    for server in ("wsgate", "nginx-tls"):
+        full = med(groups, ("hs-rfc6455-tls", server), "handshakes_per_s")
+        resumed = med(groups, ("hs-rfc6455-tls-resume", server), "handshakes_per_s")
+        if full is not None and resumed is not None:
+            rows.append((f"handshakes (information): {server} wss:// handshakes/s, full vs sessions resumed",
+                         f"{full:,.0f}/s vs {resumed:,.0f}/s ({times(ratio(resumed, full))})", "—"))
+    for scenario, what in (("hs-rfc6455-tls", "full"), ("hs-rfc6455-tls-resume", "resumed")):
+        w, n = med(groups, (scenario, "wsgate"), "handshakes_per_s"), med(groups, (scenario, "nginx-tls"), "handshakes_per_s")
+        if w is not None and n is not None:
+            rows.append((f"handshakes (information): wss:// {what} handshakes/s, wsgate vs nginx-tls (in front of node ws)",
+                         f"{w:,.0f}/s vs {n:,.0f}/s ({times(ratio(w, n))})", "—"))
     lines = ["#### Targets (issue #18, round 2)", "", "| target | measured | |", "| --- | ---: | --- |"]
     lines += [f"| {t} | {v} | {ok} |" for t, v, ok in rows]
     return lines + [""]

@@ -16,6 +16,11 @@
 #   bigroom        one room of 5,000 receivers, 20 msg/s, --wait-for-all, >= 10 s (wsgate mixed rfc6455 + hixie-76; node-ws, python-websockets-uvloop)
 #   idle-rfc       wsgate: 10,000 idle RFC 6455-only connections, a fresh server per run
 #   handshakes     10,000 connects, a fresh server per run: hs-rfc6455 (wsgate, node-ws), hs-hixie76 (wsgate), hs-rfc6455-tls (wsgate, 3,000 over wss://)
+#                  and hs-rfc6455-tls-resume (the same with --tls-resume: every measured handshake resumes the TLS session of
+#                  one connection made before them); both TLS ones also against nginx-tls: Debian's nginx terminating TLS
+#                  (the same certificate, wsgate's TLS 1.3 suite order, one worker per core) in front of the node ws peer.
+#                  nginx-tls's server CPU is its process tree's (master and workers), the node backend's is recorded apart
+#                  (backend_tree_cpu_s). `handshakes-tls` (not in the default list) runs only these four.
 #   wss            now also 64 x 64 B echo over ws:// and wss:// (echo-ws, echo-wss), and once the cipher alone (cipher: openssl speed, AES-GCM)
 # echo also runs c-epoll-floor (Benchmarks/peers/c-epoll-ws-echo.c), a minimal hand-written C
 # WebSocket echo server: not a peer, the floor of server CPU per message any server can reach here;
@@ -82,7 +87,8 @@ OFF=${PORT_OFFSET:-0}
 declare -A PORT=([wsgate]=$((18080 + OFF)) [node-ws]=$((18081 + OFF)) [python-websockets]=$((18082 + OFF))
     [python-websockets-uvloop]=$((18082 + OFF)) [libwebsockets]=$((18083 + OFF)) [hummingbird]=$((18084 + OFF))
     [websockify]=$((18085 + OFF)) [c-epoll-floor]=$((18086 + OFF)) [nio-floor]=$((18087 + OFF))
-    [node-ws-deflate]=$((18081 + OFF)) [python-websockets-deflate]=$((18082 + OFF)))
+    [node-ws-deflate]=$((18081 + OFF)) [python-websockets-deflate]=$((18082 + OFF))
+    [nginx-tls]=$((18088 + OFF)) [nginx-tls-backend]=$((18089 + OFF)))
 WSS_PORT=$((18443 + OFF))
 UPSTREAM_PORT=$((17001 + OFF))
 RAW_PORT=$((17002 + OFF))
@@ -91,7 +97,60 @@ sed -e "s/127.0.0.1:18080/127.0.0.1:${PORT[wsgate]}/; s/127.0.0.1:18443/127.0.0.
     "$BENCH_DIR/wsgate-bench.yaml" >"$WSGATE_CONFIG"
 SERVER_PID=""
 SERVER_PORT=""
+# nginx-tls's node ws backend (a server of its own, started and stopped with nginx).
+BACKEND_PID=""
 STARTS=0
+
+# nginx-tls: the node ws peer on its own port, then nginx's configuration in the logs folder (its prefix,
+# pid file, error log and temporary folders there: nothing of the system's nginx is used). Sets BACKEND_PID.
+prepare_nginx_tls() { # nginx-port
+    local port=$1 backend=$((PORT[nginx-tls-backend] + 100 * STARTS)) dir="$LOGDIR/nginx-tls"
+    mkdir -p "$dir"
+    NODE_PATH=/usr/share/nodejs exec node "$BENCH_DIR/peers/node-ws-server.js" "$backend" >"$LOGDIR/nginx-tls-backend.log" 2>&1 &
+    BACKEND_PID=$!
+    for _ in $(seq 1 100); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$backend") 2>/dev/null && break
+        kill -0 "$BACKEND_PID" 2>/dev/null || { echo "  the node ws backend did not start"; return 1; }
+        sleep 0.1
+    done
+    # As root, nginx's workers run as its default user (nobody); they need no file of their own here.
+    cat >"$dir/nginx.conf" <<NGINX
+daemon off;
+master_process on;
+worker_processes 2;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 8192; }
+http {
+    access_log off;
+    client_body_temp_path $dir/client_body;
+    proxy_temp_path $dir/proxy;
+    fastcgi_temp_path $dir/fastcgi;
+    uwsgi_temp_path $dir/uwsgi;
+    scgi_temp_path $dir/scgi;
+    map \$http_upgrade \$connection_upgrade { default upgrade; '' close; }
+    server {
+        listen 127.0.0.1:$port ssl;
+        ssl_certificate $ROOT/certs-dev/server.crt;
+        ssl_certificate_key $ROOT/certs-dev/server.key;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        ssl_prefer_server_ciphers on;
+        ssl_conf_command Ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256;
+        # Resumption: TLS 1.3 tickets (nginx's default, ssl_session_tickets on; their keys are made once in
+        # the master, so every worker reads every ticket), no server-side session cache.
+        location / {
+            proxy_pass http://127.0.0.1:$backend;
+            proxy_http_version 1.1;
+            proxy_set_header Upgrade \$http_upgrade;
+            proxy_set_header Connection \$connection_upgrade;
+            proxy_set_header Host \$host;
+            proxy_read_timeout 1h;
+            proxy_buffering off;
+        }
+    }
+}
+NGINX
+}
 
 start_server() { # name
     # Peers get a fresh port at every start (base + 100 × starts) so that one whose listener does not
@@ -106,6 +165,9 @@ start_server() { # name
         SERVER_PID=""
         return 1
     fi
+    if [ "$name" = nginx-tls ]; then
+        prepare_nginx_tls "$port" || { SERVER_PID=""; stop_server; return 1; }
+    fi
     case $name in
     wsgate) exec "$WSGATE" --config "$WSGATE_CONFIG" ;;
     node-ws) NODE_PATH=/usr/share/nodejs exec node "$BENCH_DIR/peers/node-ws-server.js" "$port" ;;
@@ -118,6 +180,7 @@ start_server() { # name
     websockify) exec /usr/bin/python3 /usr/bin/websockify "127.0.0.1:$port" "127.0.0.1:$UPSTREAM_PORT" ;;
     c-epoll-floor) exec "$C_FLOOR" "$port" ;;
     nio-floor) exec "$NIO_FLOOR" "$port" ;;
+    nginx-tls) exec /usr/sbin/nginx -c "$LOGDIR/nginx-tls/nginx.conf" -p "$LOGDIR/nginx-tls" ;;
     esac >"$LOGDIR/$name.log" 2>&1 &
     SERVER_PID=$!
     for _ in $(seq 1 100); do
@@ -131,8 +194,13 @@ start_server() { # name
 }
 
 stop_server() {
+    if [ -n "$BACKEND_PID" ]; then
+        kill -TERM "$BACKEND_PID" 2>/dev/null
+        wait "$BACKEND_PID" 2>/dev/null
+        BACKEND_PID=""
+    fi
     [ -n "$SERVER_PID" ] || return 0
-    pkill -TERM -P "$SERVER_PID" 2>/dev/null # websockify's per-connection children
+    pkill -TERM -P "$SERVER_PID" 2>/dev/null # websockify's per-connection children, nginx's workers
     kill -TERM "$SERVER_PID" 2>/dev/null
     for _ in $(seq 1 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$SERVER_PID" 2>/dev/null
@@ -149,9 +217,11 @@ bench_run() {
     local scenario=$1 server=$2 run=$3
     shift 3
     local log="$LOGDIR/$scenario-$server-$run.txt" tree_before="0 0" tree_after="0 0" load
+    local backend_before="0 0" backend_after="0 0"
     # The host's load just before the run (it includes this script's own previous runs).
     read -r load _ </proc/loadavg
     [ -n "$SERVER_PID" ] && tree_before=$("$BENCH_DIR/peers/tree-cpu.py" "$SERVER_PID")
+    [ -n "$BACKEND_PID" ] && backend_before=$("$BENCH_DIR/peers/tree-cpu.py" "$BACKEND_PID")
     local t0 t1
     t0=$(date +%s.%N)
     # `time` (bash) reports the child's user and system CPU.
@@ -159,6 +229,7 @@ bench_run() {
     local rc=$?
     t1=$(date +%s.%N)
     [ -n "$SERVER_PID" ] && tree_after=$("$BENCH_DIR/peers/tree-cpu.py" "$SERVER_PID")
+    [ -n "$BACKEND_PID" ] && backend_after=$("$BENCH_DIR/peers/tree-cpu.py" "$BACKEND_PID")
     local json
     json=$(grep '^{' "$log" | tail -1)
     if [ $rc -ne 0 ] || [ -z "$json" ]; then
@@ -166,14 +237,17 @@ bench_run() {
         tail -3 "$log" | sed 's/^/    /'
         json='{"failed":1}'
     fi
-    python3 - "$scenario" "$server" "$run" "$(cat "$log.time")" "$t0" "$t1" "$tree_before" "$tree_after" "$json" "$load" >>"$OUT" <<'EOF'
+    python3 - "$scenario" "$server" "$run" "$(cat "$log.time")" "$t0" "$t1" "$tree_before" "$tree_after" "$json" "$load" \
+        "${BACKEND_PID:+$backend_before}" "${BACKEND_PID:+$backend_after}" >>"$OUT" <<'EOF'
 import json, sys
-scenario, server, run, cpu, t0, t1, tb, ta, result, load = sys.argv[1:]
+scenario, server, run, cpu, t0, t1, tb, ta, result, load, bb, ba = sys.argv[1:]
 user, system = (float(x) for x in cpu.split()[-2:])
 record = {"scenario": scenario, "server": server, "run": int(run), "client_cpu_s": round(user + system, 3),
           "client_wall_s": round(float(t1) - float(t0), 3), "fresh_server_per_run": True,
           "server_tree_cpu_s": round(float(ta.split()[0]) - float(tb.split()[0]), 3),
           "loadavg_1m": float(load), "result": json.loads(result)}
+if bb and ba:  # nginx-tls: its node ws backend's process tree, apart from the server's
+    record["backend_tree_cpu_s"] = round(float(ba.split()[0]) - float(bb.split()[0]), 3)
 print(json.dumps(record))
 EOF
     python3 - "$OUT" <<'EOF'
@@ -225,7 +299,13 @@ scenario_for() { # scenario server
     # handshakes: idle's connect phase measures handshakes/s.
     hs-rfc6455) echo "idle --url ws://127.0.0.1:$port/echo --connections 10000 --dialects rfc6455" ;;
     hs-hixie76) echo "idle --url ws://127.0.0.1:$port/echo --connections 10000 --dialects hixie76" ;;
-    hs-rfc6455-tls) echo "idle --url wss://127.0.0.1:$WSS_PORT/echo --connections 3000 --dialects rfc6455" ;;
+    # wss://: wsgate's TLS listener, or nginx-tls's own port.
+    hs-rfc6455-tls | hs-rfc6455-tls-resume)
+        local tls_port=$WSS_PORT resume=""
+        [ "$server" = nginx-tls ] && tls_port=$port
+        [ "$scenario" = hs-rfc6455-tls-resume ] && resume=" --tls-resume"
+        echo "idle --url wss://127.0.0.1:$tls_port/echo --connections 3000 --dialects rfc6455$resume"
+        ;;
     bridge)
         local path=/
         [ "$server" = wsgate ] && path=/bridge
@@ -313,7 +393,13 @@ for scenario in "${SCENARIOS[@]}"; do
             run_server_scenario hs-rfc6455 "$s"
         done
         run_server_scenario hs-hixie76 wsgate
-        run_server_scenario hs-rfc6455-tls wsgate
+        ;;&
+    handshakes | handshakes-tls)
+        # TLS: full handshakes, then resumed ones; wsgate's own TLS, then nginx's in front of node ws.
+        for s in wsgate nginx-tls; do
+            run_server_scenario hs-rfc6455-tls "$s"
+            run_server_scenario hs-rfc6455-tls-resume "$s"
+        done
         ;;
     bridge)
         run_server_scenario bridge wsgate

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import WSGateClient
 import WSGateTLS
@@ -12,16 +13,21 @@ struct BenchConnector {
     let headers: [(String, String)]
     /// permessage-deflate to offer on RFC 6455 connections (`--compression`); `nil`: none.
     let compression: PerMessageDeflateClientOffer?
+    /// wss:// with `--tls-resume`: the sessions every connection offers and stores, and the counts.
+    let sessionCache: TLSSessionCache?
 
     init(
         target: BenchTarget, caPath: String, subprotocols: [String] = [], headers: [(String, String)] = [],
-        compression: PerMessageDeflateClientOffer? = nil
+        compression: PerMessageDeflateClientOffer? = nil, resumesTLSSessions: Bool = false
     ) throws {
         self.target = target
         self.subprotocols = subprotocols
         self.headers = headers
         self.compression = compression
-        self.tls = target.isTLS ? try TLSContext.client(trustedCAPath: caPath, verifyPeer: true, alpn: ["http/1.1"]) : nil
+        self.sessionCache = target.isTLS && resumesTLSSessions ? TLSSessionCache() : nil
+        self.tls = target.isTLS
+            ? try TLSContext.client(trustedCAPath: caPath, verifyPeer: true, alpn: ["http/1.1"], sessionCache: self.sessionCache)
+            : nil
     }
 
     func connect(
@@ -40,6 +46,32 @@ struct BenchConnector {
         configuration.wireCounter = counter
         if case .rfc6455 = dialect { configuration.compression = self.compression }
         return WebSocketClient.connect(configuration, on: eventLoop, onMessage: onMessage, onClose: onClose)
+    }
+
+    /// With a session cache: one connection opened and closed, so that the cache holds a session when
+    /// the measured connections start (they all offer it); returns the cache's counts after it.
+    func primeSessionCache(dialect: ClientDialect, group: EventLoopGroup) throws -> TLSSessionCache.Statistics? {
+        guard let cache = self.sessionCache else { return nil }
+        let client = try self.connect(dialect: dialect, on: group.next(), onMessage: { _ in }).wait()
+        // A TLS 1.3 server's tickets come before its handshake answer; wait a little in case they did not.
+        for _ in 0..<100 where !cache.hasSession(forServerName: self.target.host) {
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        try? client.close(code: 1000).wait()
+        guard cache.hasSession(forServerName: self.target.host) else {
+            throw BenchError("--tls-resume: the server sent no session to resume (no ticket after a full handshake)")
+        }
+        return cache.statistics
+    }
+
+    /// With a session cache: its TLS handshake counts since `start` (nil: since it was made) as report rows.
+    func addTLSResumption(to report: inout BenchReport, since start: TLSSessionCache.Statistics? = nil) {
+        guard let now = self.sessionCache?.statistics else { return }
+        let handshakes = now.handshakes - (start?.handshakes ?? 0)
+        let resumed = now.resumed - (start?.resumed ?? 0)
+        report.add("TLS handshakes", "tls_handshakes", Double(handshakes), format: "%.0f")
+        report.add("TLS handshakes resumed", "tls_resumed", Double(resumed), format: "%.0f")
+        report.add("TLS handshakes resumed (%)", "tls_resumed_pct", handshakes > 0 ? 100 * Double(resumed) / Double(handshakes) : 0)
     }
 
     /// Connects `count` clients, at most `parallel` handshakes at a time.

@@ -7,6 +7,9 @@ import WSGateWire
 /// `idle`: N connections (a mix of dialects) opened and held; reports the server's RSS per
 /// connection. Source addresses are spread over 127.0.0.x so ephemeral ports do not run out.
 ///
+/// With a TLS session cache (`--tls-resume`), one connection is opened and closed before the measured
+/// ones (its session is what they offer) and the report counts the measured handshakes that resumed.
+///
 /// With `warmSize` > 0 (an echo route), each connection then sends one JSON message and waits for
 /// it to come back before all idle: with compression negotiated, the server then holds zlib state
 /// for both directions of every connection, which the extra RSS per connection measures.
@@ -15,6 +18,8 @@ enum IdleBench {
         connector: BenchConnector, dialects: [ClientDialect], connections: Int, sourceAddresses: Int, warmSize: Int = 0, hold: Double,
         serverPID: Int32?, group: EventLoopGroup, commandLine: String
     ) throws -> BenchReport {
+        // --tls-resume: one connection first, not measured, so that every measured one offers its session.
+        let primed = try connector.primeSessionCache(dialect: dialects[0], group: group)
         let before = serverPID.flatMap(ProcessSample.read)
         let start = Date()
         let echoed = NIOLockedValueBox(0)
@@ -51,6 +56,7 @@ enum IdleBench {
         report.add("connections that negotiated compression", "compressed_connections", Double(negotiated), format: "%.0f")
         report.add("connect time (s)", "connect_s", connectSeconds, format: "%.2f")
         report.add("handshakes/s", "handshakes_per_s", Double(clients.count) / connectSeconds, format: "%.0f")
+        connector.addTLSResumption(to: &report, since: primed)
         if warmSize > 0 {
             report.add("warm-up message size (B)", "warm_size", Double(warmSize), format: "%.0f")
             report.add("warm-up replies", "warm_replies", Double(replies), format: "%.0f")

@@ -45,6 +45,9 @@ struct CommonOptions: ParsableArguments {
     @Option(help: "With --compression: the client_max_window_bits to offer, 9...15 (15 offers it without a value).")
     var clientMaxWindowBits: Int = 15
 
+    @Flag(help: "wss://: resume TLS sessions (every connection offers the newest session the server gave and stores the ones it gets); the report counts the handshakes that resumed. idle opens one connection first, not measured, so that the measured ones all have a session to offer.")
+    var tlsResume = false
+
     /// The client's event loops. Also keeps message-sized buffers in glibc's heap (as `wsgate` does at
     /// start) so that the client does not pay a fresh mmap, page faults and zeroing per large frame.
     func makeGroup() -> MultiThreadedEventLoopGroup {
@@ -60,7 +63,8 @@ struct CommonOptions: ParsableArguments {
         guard (9...15).contains(self.clientMaxWindowBits) else { throw BenchError("--client-max-window-bits must be 9...15") }
         return try BenchConnector(
             target: BenchTarget(url: self.url), caPath: self.ca, subprotocols: self.subprotocol.map { [$0] } ?? [], headers: headers,
-            compression: self.compression ? PerMessageDeflateClientOffer(clientMaxWindowBits: self.clientMaxWindowBits) : nil)
+            compression: self.compression ? PerMessageDeflateClientOffer(clientMaxWindowBits: self.clientMaxWindowBits) : nil,
+            resumesTLSSessions: self.tlsResume)
     }
 }
 
@@ -96,11 +100,14 @@ struct Echo: ParsableCommand {
     func run() throws {
         let group = self.common.makeGroup()
         defer { try? group.syncShutdownGracefully() }
-        try EchoBench.run(
-            connector: self.common.connector(), dialect: ClientDialect(benchName: self.dialect), connections: self.connections,
+        let connector = try self.common.connector()
+        var report = try EchoBench.run(
+            connector: connector, dialect: ClientDialect(benchName: self.dialect), connections: self.connections,
             size: self.size, payload: self.payload.payload, inFlight: self.inFlight, duration: self.common.duration, serverPID: self.common.serverPid,
             group: group, commandLine: commandLineText()
-        ).print()
+        )
+        connector.addTLSResumption(to: &report)
+        report.print()
     }
 }
 
@@ -130,11 +137,14 @@ struct Broadcast: ParsableCommand {
         if second != nil, let pid = self.common.serverPid { watched.append(.init(label: "gateway 1", pid: pid, receiverParity: 0)) }
         if let pid = self.server2Pid { watched.append(.init(label: "gateway 2", pid: pid, receiverParity: 1)) }
         if let pid = self.redisPid { watched.append(.init(label: "redis", pid: pid, receiverParity: nil)) }
-        try BroadcastBench.run(
-            connector: self.common.connector(), connector2: second, dialects: parseDialects(self.dialects), receivers: self.receivers,
+        let connector = try self.common.connector()
+        var report = try BroadcastBench.run(
+            connector: connector, connector2: second, dialects: parseDialects(self.dialects), receivers: self.receivers,
             senders: self.senders, rate: self.rate, size: self.size, payload: self.payload.payload, duration: self.common.duration,
             serverPID: self.common.serverPid, watched: watched, waitForAll: self.waitForAll, group: group, commandLine: commandLineText()
-        ).print()
+        )
+        connector.addTLSResumption(to: &report)
+        report.print()
     }
 }
 
@@ -169,10 +179,13 @@ struct Bridge: ParsableCommand {
     func run() throws {
         let group = self.common.makeGroup()
         defer { try? group.syncShutdownGracefully() }
-        try BridgeBench.run(
-            connector: self.common.connector(), connections: self.connections, size: self.size, inFlight: self.inFlight,
+        let connector = try self.common.connector()
+        var report = try BridgeBench.run(
+            connector: connector, connections: self.connections, size: self.size, inFlight: self.inFlight,
             duration: self.common.duration, upstreamPort: self.upstreamPort, serverPID: self.common.serverPid,
             group: group, commandLine: commandLineText()
-        ).print()
+        )
+        connector.addTLSResumption(to: &report)
+        report.print()
     }
 }
