@@ -99,6 +99,14 @@ final class TLSConnection {
     /// Bytes of storage kept alive by ciphertext received and not yet read by OpenSSL (for tests).
     var queuedCiphertextStorage: Int { self.bio.inboundCapacity }
 
+    /// Whether anything received is still to be read: ciphertext OpenSSL has not taken from the BIO, or
+    /// record bytes it took and has not processed (a whole record, or part of one, read ahead). When
+    /// false, another `SSL_read` could only answer WANT_READ, so the caller need not make one.
+    var hasUnreadInput: Bool {
+        self.bio.pendingInbound > 0 || SSL_has_pending(self.ssl) == 1
+            || SSL_get_shutdown(self.ssl) & SSL_RECEIVED_SHUTDOWN != 0
+    }
+
     /// Whether OpenSSL has produced ciphertext to send.
     var hasCiphertextToSend: Bool { self.bio.hasOutbound }
 
@@ -134,8 +142,10 @@ final class TLSConnection {
         // Sized from the ciphertext waiting, so the buffer does not regrow (and copy) record by record.
         let expected = min(Self.maximumReadChunk, max(1024, self.bio.pendingInbound + 1024))
         var buffer = allocator.buffer(capacity: expected)
+        // Once per call: a failed step drains the queue (OpenSSLErrorQueue) and WANT_READ queues nothing,
+        // so within one call only an error left by other code on this thread could confuse SSL_get_error.
+        ERR_clear_error()
         while buffer.readableBytes < Self.maximumReadChunk {
-            ERR_clear_error()
             var code: Int32 = SSL_ERROR_NONE
             buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: min(16 * 1024, max(1024, self.bio.pendingInbound))) { target in
                 let count = min(target.count, Self.maximumReadChunk)
@@ -146,6 +156,8 @@ final class TLSConnection {
             }
             switch code {
             case SSL_ERROR_NONE:
+                // Nothing more received: stop here rather than ask OpenSSL for a WANT_READ.
+                if !self.hasUnreadInput { return .complete(.plaintext(buffer)) }
                 continue
             case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
                 return buffer.readableBytes > 0 ? .complete(.plaintext(buffer)) : .incomplete
@@ -165,10 +177,10 @@ final class TLSConnection {
         // plus its header, content type, explicit nonce and tag (≤ 32 bytes).
         let records = (buffer.readableBytes + Self.recordPlaintextLimit - 1) / Self.recordPlaintextLimit
         self.bio.reserveOutbound(buffer.readableBytes + records * 32)
+        ERR_clear_error()  // once, as in readPlaintext
         return buffer.withUnsafeReadableBytes { bytes in
             var offset = 0
             while offset < bytes.count {
-                ERR_clear_error()
                 let chunk = Int32(min(bytes.count - offset, Int(Int32.max)))
                 let rc = SSL_write(self.ssl, bytes.baseAddress! + offset, chunk)
                 if rc > 0 {

@@ -51,7 +51,7 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Promises of writes encrypted but not yet flushed; completed with the next ciphertext write.
     private var unflushedPromises: [EventLoopPromise<Void>] = []
     /// Small writes not encrypted yet (at most one record's worth), and their promises.
-    private var gathered: ByteBuffer?
+    private var gathered = GatheredWrites.none
     private var gatheredPromises: [EventLoopPromise<Void>] = []
 
     /// Writes smaller than this are gathered until the flush (or until a record is full).
@@ -205,7 +205,7 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 self.handshakeCompleted(connection: connection, context: context)
             }
         }
-        readLoop: while true {
+        readLoop: while connection.hasUnreadInput {
             switch self.state {
             case .active, .closing: break
             case .idle, .handshaking, .closed: break readLoop
@@ -258,7 +258,7 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func handshakeFailed(_ error: TLSError, context: ChannelHandlerContext) {
         self.state = .closed
         self.failPendingWrites(ChannelError.ioOnClosedChannel)
-        let alertSent = self.sendCiphertext(context: context)  // the alert telling the peer why
+        let alertSent = self.sendCiphertextThen(context: context)  // the alert telling the peer why
         context.fireErrorCaught(error)
         alertSent.assumeIsolated().whenComplete { _ in
             context.close(promise: nil)
@@ -272,22 +272,17 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
             self.encrypt(plaintext, promise: promise, context: context)
             return
         }
-        if let gathered = self.gathered,
-           gathered.readableBytes + plaintext.readableBytes > TLSConnection.recordPlaintextLimit {
+        if self.gathered.byteCount + plaintext.readableBytes > TLSConnection.recordPlaintextLimit {
             self.encryptGathered(context: context)
         }
-        if self.gathered == nil {
-            self.gathered = context.channel.allocator.buffer(capacity: max(plaintext.readableBytes, 1024))
-        }
-        self.gathered!.writeImmutableBuffer(plaintext)
+        self.gathered.append(plaintext, allocator: context.channel.allocator)
         if let promise { self.gatheredPromises.append(promise) }
     }
 
     /// Encrypts the gathered writes as one record; their promises then wait for the ciphertext write.
     private func encryptGathered(context: ChannelHandlerContext) {
-        guard let gathered = self.gathered else { return }
+        guard let gathered = self.gathered.take() else { return }
         let promises = self.gatheredPromises
-        self.gathered = nil
         self.gatheredPromises = []
         self.unflushedPromises.append(contentsOf: promises)
         self.encrypt(gathered, promise: nil, context: context)
@@ -314,25 +309,43 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func sendCloseNotifyThenClose(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
         self.encryptGathered(context: context)  // what was written before the close goes before close_notify
         _ = self.connection?.shutdown()  // a failure here only costs the close_notify
-        self.sendCiphertext(context: context).assumeIsolated().whenComplete { _ in
+        self.sendCiphertextThen(context: context).assumeIsolated().whenComplete { _ in
             context.close(mode: mode, promise: promise)
         }
     }
 
     /// Writes and flushes all ciphertext OpenSSL produced, completing the unflushed writes' promises with it.
-    @discardableResult
-    private func sendCiphertext(context: ChannelHandlerContext) -> EventLoopFuture<Void> {
+    /// No promise is made when nobody waits (the common case: one small message after another).
+    private func sendCiphertext(context: ChannelHandlerContext) {
         let promises = self.unflushedPromises
-        self.unflushedPromises = []
         guard let ciphertext = self.connection?.takeCiphertext() else {
-            promises.forEach { $0.succeed(()) }
-            return context.eventLoop.makeSucceededVoidFuture()
+            if !promises.isEmpty {
+                self.unflushedPromises = []
+                promises.forEach { $0.succeed(()) }
+            }
+            return
         }
+        switch promises.count {
+        case 0:
+            context.writeAndFlush(Self.wrapOutboundOut(ciphertext), promise: nil)
+        case 1:
+            self.unflushedPromises = []
+            context.writeAndFlush(Self.wrapOutboundOut(ciphertext), promise: promises[0])
+        default:
+            self.unflushedPromises = []
+            let written = context.eventLoop.makePromise(of: Void.self)
+            for promise in promises {
+                written.futureResult.cascade(to: promise)
+            }
+            context.writeAndFlush(Self.wrapOutboundOut(ciphertext), promise: written)
+        }
+    }
+
+    /// `sendCiphertext`, and a future for when that ciphertext (an alert, close_notify) has been written.
+    private func sendCiphertextThen(context: ChannelHandlerContext) -> EventLoopFuture<Void> {
         let written = context.eventLoop.makePromise(of: Void.self)
-        for promise in promises {
-            written.futureResult.cascade(to: promise)
-        }
-        context.writeAndFlush(Self.wrapOutboundOut(ciphertext), promise: written)
+        self.unflushedPromises.append(written)
+        self.sendCiphertext(context: context)
         return written.futureResult
     }
 
@@ -341,7 +354,7 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let unflushed = self.unflushedPromises + self.gatheredPromises
         self.heldWrites = []
         self.unflushedPromises = []
-        self.gathered = nil
+        self.gathered = .none
         self.gatheredPromises = []
         held.forEach { $0.1?.fail(error) }
         unflushed.forEach { $0.fail(error) }

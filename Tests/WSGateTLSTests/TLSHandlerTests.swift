@@ -102,6 +102,21 @@ import Testing
         #expect(pair.serverRecorder.receivedString == messages.joined())
     }
 
+    @Test func recordsThatArriveInOneReadAreAllDelivered() throws {
+        let pair = try BackToBackPair(client: TestCertificates.clientContext(), server: TestCertificates.serverContext())
+        defer { pair.tearDown() }
+        try pair.handshake()
+        var together = ByteBuffer()
+        for part in ["first record;", "second record;", String(repeating: "3", count: 20_000)] {
+            pair.client.writeAndFlush(ByteBuffer(string: part), promise: nil)
+            while var ciphertext = try pair.client.readOutbound(as: ByteBuffer.self) {
+                together.writeBuffer(&ciphertext)
+            }
+        }
+        try pair.server.writeInbound(together)  // four records (the long one is two) in one read
+        #expect(pair.serverRecorder.receivedString == "first record;second record;" + String(repeating: "3", count: 20_000))
+    }
+
     @Test func gatheredWritesKeepTheirOrderAroundALargeOne() throws {
         let pair = try BackToBackPair(client: TestCertificates.clientContext(), server: TestCertificates.serverContext())
         defer { pair.tearDown() }
