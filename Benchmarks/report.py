@@ -6,6 +6,7 @@ runs with min–max, plus issue #8's and issue #18's targets as ratios, and puts
     python3 Benchmarks/report.py                      # the newest results file
     python3 Benchmarks/report.py results/X.jsonl      # that one
     python3 Benchmarks/report.py --print-only         # print, leave README.md alone
+    python3 Benchmarks/report.py --partial X.jsonl    # write even a run of some scenarios only (else printed only)
 """
 import glob
 import json
@@ -15,6 +16,9 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 README = os.path.join(HERE, "..", "README.md")
+# What a full `bash Benchmarks/run.sh` records at least (its default scenarios).
+FULL_RUN_SCENARIOS = {"echo", "broadcast", "broadcast100", "idle", "bridge", "bulk-ws", "bulk-wss", "echo-ws", "echo-wss",
+                      "broadcast4000", "bigroom", "idle-rfc", "hs-rfc6455"}
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 
 SCENARIOS = {
@@ -442,6 +446,15 @@ def main():
     text = "\n".join(render(path, load(path)))
     if "--print-only" in sys.argv:
         print(text)
+        return
+    # The README's block is one full run: a partial one (some scenarios only) is printed, not written,
+    # unless asked for (--partial), so that a quick look never replaces the full tables.
+    present = {r.get("scenario") for r in load(path)}
+    missing = sorted(FULL_RUN_SCENARIOS - present)
+    if missing and "--partial" not in sys.argv:
+        print(text)
+        print(f"\nREADME.md left alone: {os.path.basename(path)} is a partial run (no {', '.join(missing)}); "
+              "--partial writes it anyway", file=sys.stderr)
         return
     readme = open(README).read()
     if BEGIN not in readme or END not in readme:
