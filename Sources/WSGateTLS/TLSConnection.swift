@@ -136,8 +136,9 @@ final class TLSConnection {
         }
     }
 
-    /// Decrypts what is available, up to `maximumReadChunk` bytes. `.incomplete`: nothing more until
-    /// more ciphertext arrives.
+    /// Decrypts what is available, up to `maximumReadChunk` bytes, stopping as soon as nothing
+    /// received is left unread (`hasUnreadInput`). `.incomplete`: nothing more until more ciphertext
+    /// arrives.
     func readPlaintext(allocator: ByteBufferAllocator) -> TLSStepResult<ReadOutcome> {
         // Sized from the ciphertext waiting, so the buffer does not regrow (and copy) record by record.
         let expected = min(Self.maximumReadChunk, max(1024, self.bio.pendingInbound + 1024))
