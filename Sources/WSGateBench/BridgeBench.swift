@@ -72,6 +72,7 @@ enum BridgeBench {
         report.add("message size (B)", "size", Double(size), format: "%.0f")
         report.add("MB/s echoed (each way)", "mb_per_s", Double(total) / duration / 1e6)
         report.addServer(before: before, after: after, units: [("MB", Double(total) / 1e6)], connections: 0)
+        connector.addTLSResumption(to: &report)
         return report
     }
 }

@@ -187,6 +187,7 @@ enum BroadcastBench {
                 report.add("\(process.label) CPU-µs per message", "\(key)_cpu_us_per_message", cpu / Double(totalSent), format: "%.2f")
             }
         }
+        connector.addTLSResumption(to: &report)
         return report
     }
 }

@@ -81,6 +81,7 @@ enum EchoBench {
         }
         report.addLatency(histogram)
         report.addServer(before: before, after: after, units: [("msg", Double(received))], connections: 0)
+        connector.addTLSResumption(to: &report)
         return report
     }
 }

@@ -100,14 +100,11 @@ struct Echo: ParsableCommand {
     func run() throws {
         let group = self.common.makeGroup()
         defer { try? group.syncShutdownGracefully() }
-        let connector = try self.common.connector()
-        var report = try EchoBench.run(
-            connector: connector, dialect: ClientDialect(benchName: self.dialect), connections: self.connections,
+        try EchoBench.run(
+            connector: self.common.connector(), dialect: ClientDialect(benchName: self.dialect), connections: self.connections,
             size: self.size, payload: self.payload.payload, inFlight: self.inFlight, duration: self.common.duration, serverPID: self.common.serverPid,
             group: group, commandLine: commandLineText()
-        )
-        connector.addTLSResumption(to: &report)
-        report.print()
+        ).print()
     }
 }
 
@@ -137,14 +134,11 @@ struct Broadcast: ParsableCommand {
         if second != nil, let pid = self.common.serverPid { watched.append(.init(label: "gateway 1", pid: pid, receiverParity: 0)) }
         if let pid = self.server2Pid { watched.append(.init(label: "gateway 2", pid: pid, receiverParity: 1)) }
         if let pid = self.redisPid { watched.append(.init(label: "redis", pid: pid, receiverParity: nil)) }
-        let connector = try self.common.connector()
-        var report = try BroadcastBench.run(
-            connector: connector, connector2: second, dialects: parseDialects(self.dialects), receivers: self.receivers,
+        try BroadcastBench.run(
+            connector: self.common.connector(), connector2: second, dialects: parseDialects(self.dialects), receivers: self.receivers,
             senders: self.senders, rate: self.rate, size: self.size, payload: self.payload.payload, duration: self.common.duration,
             serverPID: self.common.serverPid, watched: watched, waitForAll: self.waitForAll, group: group, commandLine: commandLineText()
-        )
-        connector.addTLSResumption(to: &report)
-        report.print()
+        ).print()
     }
 }
 
@@ -179,13 +173,10 @@ struct Bridge: ParsableCommand {
     func run() throws {
         let group = self.common.makeGroup()
         defer { try? group.syncShutdownGracefully() }
-        let connector = try self.common.connector()
-        var report = try BridgeBench.run(
-            connector: connector, connections: self.connections, size: self.size, inFlight: self.inFlight,
+        try BridgeBench.run(
+            connector: self.common.connector(), connections: self.connections, size: self.size, inFlight: self.inFlight,
             duration: self.common.duration, upstreamPort: self.upstreamPort, serverPID: self.common.serverPid,
             group: group, commandLine: commandLineText()
-        )
-        connector.addTLSResumption(to: &report)
-        report.print()
+        ).print()
     }
 }

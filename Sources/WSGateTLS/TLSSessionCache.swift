@@ -162,16 +162,18 @@ final class TLSSessionSlot: Sendable {
 
     /// Keeps `session` (whose reference the caller hands over) instead of the previous one.
     func replace(with session: OpaquePointer) {
-        let previous = self.session.withLock { current in
-            defer { current = Reference(pointer: session) }
-            return current
-        }
-        if let previous { SSL_SESSION_free(previous.pointer) }
+        self.exchange(Reference(pointer: session))
     }
 
+    /// Forgets the session.
     func clear() {
+        self.exchange(nil)
+    }
+
+    /// Puts `new` in the slot and frees the reference to the session it held.
+    private func exchange(_ new: Reference?) {
         let previous = self.session.withLock { current in
-            defer { current = nil }
+            defer { current = new }
             return current
         }
         if let previous { SSL_SESSION_free(previous.pointer) }

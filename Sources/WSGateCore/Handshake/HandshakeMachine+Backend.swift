@@ -8,14 +8,14 @@ import WSGateWire
 extension HandshakeMachine {
     /// The upstream is connected: the handshake to send it.
     mutating func handshakeBackend(_ upgrade: Upgrade, address: RouteTarget? = nil) -> Action {
-        guard case .webSocketUpstream(let host, let port, let path) = address ?? upgrade.match.route.target else {
+        let route = upgrade.match.route
+        guard case .webSocketUpstream(let host, let port, let path) = address ?? route.target else {
             preconditionFailure("not a WebSocket upstream")
         }
         var handshake = UpstreamHandshake(
             host: host, port: port, path: path, head: upgrade.head, offered: Self.offeredSubprotocols(upgrade),
-            allowed: upgrade.match.route.subprotocols, client: self.environment.clientAddress, isTLS: self.environment.isTLS)
-        if upgrade.match.route.upstreamTLS != nil { handshake.defaultPort = 443 }
-        let route = upgrade.match.route
+            allowed: route.subprotocols, client: self.environment.clientAddress, isTLS: self.environment.isTLS)
+        if route.upstreamTLS != nil { handshake.defaultPort = 443 }
         if route.compression {
             // Our own offer on this hop: both windows at most the route's, so both zlib streams stay small.
             handshake.compressionOffer = PerMessageDeflateClientOffer(
